@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino, type Logger } from 'pino';
+import { backoffDelay } from '../../src/shared/backoff.ts';
+import { TetherError } from '../../src/shared/errors.ts';
+import { createCsr } from '../../src/shared/node/x509.ts';
+import { AGENT_PATHS, EnrollResponseSchema, type AgentInfo } from '../../src/shared/protocol/enroll.ts';
+import { POLL_LIMITS, PollResponseSchema, type CommandUpdate, type PollRequest, type PollResponse } from '../../src/shared/protocol/poll.ts';
+import { z } from 'zod';
+import { AGENT_VERSION, type AgentConfig } from './config.ts';
+import { type AgentCredentials, loadCredentials, saveCredentials } from './credentials.ts';
+import { AgentTransport } from './transport.ts';
+import { OutboundQueue, type TelemetryReport } from './outbound-queue.ts';
+import { LocalAuditFile } from './local-audit.ts';
+import { CommandJournal } from './command-journal.ts';
+import { CommandExecutor } from './executor.ts';
+import type { DeviceAdapter, DeviceSignal } from './device.ts';
+import { registerBuiltinHandlers } from './handlers.ts';
+
+export type AgentState = 'stopped' | 'connecting' | 'connected' | 'backoff';
+
+export interface AgentEvents {
+  state: [AgentState];
+  error: [TetherError];
+  polled: [PollResponse];
+}
+
+/** How far back results are re-reported after a restart. */
+const RE_REPORT_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * The device agent core. It never listens: everything starts from an outbound request.
+ * A long-poll carries telemetry and command progress up and brings commands down; a
+ * short-lived second request sends urgent news (alarms, results) while a poll is held.
+ * On any failure it backs off with full jitter and reconnects, resolving the server's
+ * name afresh; while away, telemetry waits in a bounded queue.
+ */
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly bootId = randomBytes(12).toString('hex');
+  readonly audit: LocalAuditFile;
+  private readonly journal: CommandJournal;
+  private readonly executor: CommandExecutor;
+  private readonly queue: OutboundQueue;
+  private readonly transport: AgentTransport;
+  private readonly log: Logger;
+  private readonly lastReported = new Map<string, { value: unknown; at: number }>();
+  private pendingUpdates = new Map<string, CommandUpdate>();
+  private currentState: AgentState = 'stopped';
+  private abort = new AbortController();
+  private pollInFlight = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushUrgent = false;
+  private flushing = false;
+  private fullReportTimer: NodeJS.Timeout | undefined;
+  private unsubscribeDevice: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    readonly config: AgentConfig,
+    readonly device: DeviceAdapter,
+    readonly credentials: AgentCredentials,
+    options: { logger?: Logger } = {},
+  ) {
+    super();
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    this.log = (options.logger ?? pino({ level: 'info' })).child({ serial: device.serial });
+    this.audit = new LocalAuditFile(join(config.dataDir, 'audit.jsonl'));
+    this.journal = new CommandJournal(join(config.dataDir, 'commands.jsonl'));
+    this.queue = new OutboundQueue(config.outboundQueueLimit);
+    this.transport = new AgentTransport({
+      serverUrl: config.serverUrl,
+      serverCaPem: config.serverCaPem,
+      proxy: config.proxy,
+      hostMap: config.hostMap,
+      identity: credentials,
+    });
+    this.executor = new CommandExecutor(this.journal, this.audit, (update, urgent) => this.queueUpdate(update, urgent));
+    registerBuiltinHandlers(this.executor, this);
+  }
+
+  /**
+   * Enrolls a device: makes a key pair here, sends only the CSR and the one-time code,
+   * stores certificate, key and secret owner-only. Returns the stored credentials.
+   */
+  static async enroll(config: AgentConfig, device: DeviceAdapter, enrollmentCode: string): Promise<AgentCredentials> {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const { csrPem, keyPem } = await createCsr(device.serial);
+    const transport = new AgentTransport({ serverUrl: config.serverUrl, serverCaPem: config.serverCaPem, proxy: config.proxy, hostMap: config.hostMap });
+    const audit = new LocalAuditFile(join(config.dataDir, 'audit.jsonl'));
+    try {
+      const answer = await transport.post(
+        AGENT_PATHS.enroll,
+        { enrollmentCode, csrPem, agent: { version: AGENT_VERSION, bootId: randomBytes(12).toString('hex') }, softwareVersion: device.softwareVersion },
+        EnrollResponseSchema,
+        { channel: 'report', timeoutMs: config.requestTimeoutMs },
+      );
+      const credentials: AgentCredentials = {
+        deviceId: answer.deviceId,
+        serial: answer.serial,
+        modelId: answer.modelId,
+        certificatePem: answer.certificatePem,
+        privateKeyPem: keyPem,
+        deviceSecret: answer.deviceSecret,
+        serverUrl: config.serverUrl,
+        enrolledAt: new Date().toISOString(),
+      };
+      saveCredentials(config.dataDir, credentials);
+      audit.append('agent.enroll', 'ok', { deviceId: answer.deviceId, server: config.serverUrl, host: hostname() });
+      return credentials;
+    } catch (err) {
+      audit.append('agent.enroll', 'failed', { server: config.serverUrl, error: (err as Error).message });
+      throw err;
+    } finally {
+      transport.close();
+      audit.close();
+    }
+  }
+
+  /** Credentials from a previous enrollment in this data dir, if any. */
+  static storedCredentials(dataDir: string): AgentCredentials | undefined {
+    return loadCredentials(dataDir);
+  }
+
+  get state(): AgentState {
+    return this.currentState;
+  }
+
+  /** Telemetry waiting to be sent, and dropped so far. */
+  get outbound(): { queued: number; dropped: number } {
+    return { queued: this.queue.size, dropped: this.queue.dropped };
+  }
+
+  get uptimeSeconds(): number {
+    return Math.round((Date.now() - this.startedAt) / 1000);
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.audit.append('agent.start', 'ok', { version: AGENT_VERSION, bootId: this.bootId, deviceId: this.credentials.deviceId });
+    this.executor.recoverInterrupted();
+    this.executor.reReportRecent(Date.now() - RE_REPORT_WINDOW_MS);
+    this.unsubscribeDevice = this.device.subscribe((signal) => this.onDeviceSignal(signal));
+    this.reportAll();
+    this.fullReportTimer = setInterval(() => this.reportAll(), this.config.fullReportIntervalMs);
+    this.fullReportTimer.unref();
+    this.loop = this.pollLoop();
+  }
+
+  /**
+   * Stops the agent. With `goodbye` the server is told, so the device shows offline rather
+   * than missing; without it the agent simply vanishes, as a crash would.
+   */
+  async stop(options: { goodbye?: boolean } = {}): Promise<void> {
+    if (!this.loop) return;
+    this.unsubscribeDevice?.();
+    if (this.fullReportTimer) clearInterval(this.fullReportTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.abort.abort();
+    this.executor.abortAll();
+    await this.loop.catch(() => undefined);
+    this.loop = undefined;
+    if (options.goodbye) {
+      await this.transport
+        .post(AGENT_PATHS.goodbye, { reason: 'shutdown' }, z.unknown(), { channel: 'report', timeoutMs: 3000 })
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not say goodbye'));
+    }
+    this.transport.close();
+    this.audit.append('agent.stop', 'ok', { goodbye: Boolean(options.goodbye) });
+    this.audit.close();
+    this.journal.close();
+    this.setState('stopped');
+  }
+
+  private agentInfo(): AgentInfo {
+    return { version: AGENT_VERSION, bootId: this.bootId };
+  }
+
+  private setState(state: AgentState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.emit('state', state);
+  }
+
+  private async pollLoop(): Promise<void> {
+    let failures = 0;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      this.setState(failures === 0 && this.currentState === 'connected' ? 'connected' : 'connecting');
+      const outgoing = this.takeOutgoing();
+      this.pollInFlight = true;
+      try {
+        const answer = await this.transport.post(AGENT_PATHS.poll, outgoing.body, PollResponseSchema, {
+          channel: 'poll',
+          timeoutMs: 120_000 + this.config.requestTimeoutMs,
+          signal,
+        });
+        this.pollInFlight = false;
+        failures = 0;
+        this.setState('connected');
+        this.handleAnswer(answer);
+        this.scheduleFlushIfPending();
+      } catch (err) {
+        this.pollInFlight = false;
+        this.restoreOutgoing(outgoing);
+        if (signal.aborted) break;
+        const error = err instanceof TetherError ? err : new TetherError('SERVER_UNREACHABLE', (err as Error).message);
+        this.onRequestError(error);
+        this.transport.reset();
+        this.setState('backoff');
+        const delay = backoffDelay(this.config.backoff, failures);
+        failures += 1;
+        this.log.warn({ code: error.code, retryInMs: delay }, error.message);
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private handleAnswer(answer: PollResponse): void {
+    this.emit('polled', answer);
+    if (answer.cancels.length) this.executor.cancel(answer.cancels);
+    if (answer.commands.length) this.executor.accept(answer.commands);
+  }
+
+  private onRequestError(error: TetherError): void {
+    this.emit('error', error);
+    if (error.code === 'DEVICE_AUTH_FAILED' || error.code === 'CERT_PIN_MISMATCH') {
+      this.audit.append('agent.connection-refused', 'denied', { code: error.code, message: error.message });
+    }
+  }
+
+  /** What the next request carries: queued telemetry and pending command updates. */
+  private takeOutgoing(waitMs?: number): { body: PollRequest; batch: TelemetryReport[]; dropped: number; updates: CommandUpdate[] } {
+    const { batch, dropped } = this.queue.take({ data: POLL_LIMITS.dataItems, event: POLL_LIMITS.events, alarm: POLL_LIMITS.alarms });
+    const updates = [...this.pendingUpdates.values()].slice(0, POLL_LIMITS.commandUpdates);
+    for (const u of updates) this.pendingUpdates.delete(u.id);
+    const body: PollRequest = {
+      agent: this.agentInfo(),
+      softwareVersion: this.device.softwareVersion,
+      dataItems: batch.flatMap((r) => (r.kind === 'data' ? [r.report] : [])),
+      events: batch.flatMap((r) => (r.kind === 'event' ? [r.report] : [])),
+      alarms: batch.flatMap((r) => (r.kind === 'alarm' ? [r.report] : [])),
+      commandUpdates: updates,
+      dropped,
+      ...(waitMs !== undefined ? { waitMs } : {}),
+    };
+    return { body, batch, dropped, updates };
+  }
+
+  private restoreOutgoing(outgoing: { batch: TelemetryReport[]; dropped: number; updates: CommandUpdate[] }): void {
+    this.queue.restore(outgoing.batch, outgoing.dropped);
+    for (const u of outgoing.updates) {
+      if (!this.pendingUpdates.has(u.id)) this.pendingUpdates.set(u.id, u);
+    }
+  }
+
+  private queueUpdate(update: CommandUpdate, urgent: boolean): void {
+    this.pendingUpdates.set(update.id, update);
+    this.scheduleFlush(urgent);
+  }
+
+  private onDeviceSignal(signal: DeviceSignal): void {
+    switch (signal.kind) {
+      case 'data': {
+        const last = this.lastReported.get(signal.key);
+        const band = this.device.deadband(signal.key);
+        const changed = !last
+          || (typeof signal.value === 'number' && typeof last.value === 'number'
+            ? Math.abs(signal.value - last.value) >= band && signal.value !== last.value
+            : signal.value !== last.value);
+        if (!changed && last && signal.at - last.at < this.config.fullReportIntervalMs) return;
+        this.lastReported.set(signal.key, { value: signal.value, at: signal.at });
+        this.queue.push({ kind: 'data', report: { key: signal.key, value: signal.value, at: signal.at } });
+        this.scheduleFlush(false);
+        return;
+      }
+      case 'event':
+        this.queue.push({ kind: 'event', report: signal.report });
+        this.scheduleFlush(signal.report.severity !== 'info');
+        return;
+      case 'alarm':
+        this.queue.push({ kind: 'alarm', report: signal.report });
+        this.scheduleFlush(true);
+        return;
+    }
+  }
+
+  /** Re-reports every data item (the periodic full report). */
+  private reportAll(): void {
+    const now = Date.now();
+    for (const [key, value] of Object.entries(this.device.read())) {
+      this.lastReported.set(key, { value, at: now });
+      this.queue.push({ kind: 'data', report: { key, value, at: now } });
+    }
+    this.scheduleFlush(false);
+  }
+
+  private scheduleFlushIfPending(): void {
+    if (this.pendingUpdates.size || this.queue.size) this.scheduleFlush(this.pendingUpdates.size > 0);
+  }
+
+  /**
+   * Sends what is pending while the poll is held: urgent news after a few milliseconds
+   * (to batch a burst), routine data at most every `dataFlushMs`. Nothing is sent while
+   * disconnected; the next poll carries it.
+   */
+  private scheduleFlush(urgent: boolean): void {
+    if (this.abort.signal.aborted) return;
+    const delay = urgent ? 5 : this.config.dataFlushMs;
+    if (this.flushTimer && (!urgent || this.flushUrgent)) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushUrgent = urgent;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushUrgent = false;
+      void this.flush();
+    }, delay);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || !this.pollInFlight || this.currentState !== 'connected') return;
+    if (!this.pendingUpdates.size && !this.queue.size) return;
+    this.flushing = true;
+    const outgoing = this.takeOutgoing(0);
+    try {
+      const answer = await this.transport.post(AGENT_PATHS.poll, outgoing.body, PollResponseSchema, {
+        channel: 'report',
+        timeoutMs: this.config.requestTimeoutMs,
+        signal: this.abort.signal,
+      });
+      this.handleAnswer(answer);
+    } catch (err) {
+      this.restoreOutgoing(outgoing);
+      if (!this.abort.signal.aborted) this.log.debug({ err: (err as Error).message }, 'report failed; the next poll carries it');
+    } finally {
+      this.flushing = false;
+    }
+    if (this.pendingUpdates.size || this.queue.size) this.scheduleFlush(this.pendingUpdates.size > 0);
+  }
+}

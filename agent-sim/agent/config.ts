@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { TetherError } from '../../src/shared/errors.ts';
+
+export const AGENT_VERSION = '1.0.0';
+
+/**
+ * Outbound proxy, same shape for agent and console: an HTTP(S) proxy URL and optional
+ * credentials. Only CONNECT is used, so the TLS session stays end to end.
+ */
+export const ProxySettingsSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  username: z.string().max(256).optional(),
+  password: z.string().max(1024).optional(),
+  /** Hosts reached directly (comma list as in NO_PROXY; `*` for all). */
+  noProxy: z.string().max(4096).optional(),
+});
+export type ProxySettings = z.infer<typeof ProxySettingsSchema>;
+
+export const AgentConfigSchema = z
+  .object({
+    /** Base URL of the server, e.g. https://tether.example:443. */
+    serverUrl: z.url({ protocol: /^https$/ }),
+    /** The server CA certificate (PEM) the agent pins: no other issuer is trusted. */
+    serverCaPem: z.string().min(100),
+    /** Where credentials, the command journal and the local audit file live. */
+    dataDir: z.string().min(1),
+    proxy: ProxySettingsSchema.optional(),
+    /** Host name → address overrides (tests and pre-flight map real names to loopback). */
+    hostMap: z.record(z.string(), z.string()).default({}),
+    backoff: z.object({ baseMs: z.number().int().min(1), maxMs: z.number().int().min(1) }).default({ baseMs: 1000, maxMs: 60_000 }),
+    /** Telemetry reports kept while the server is unreachable; the oldest are dropped beyond it. */
+    outboundQueueLimit: z.number().int().min(10).max(1_000_000).default(10_000),
+    /** Every data item is reported at least this often even if unchanged. */
+    fullReportIntervalMs: z.number().int().min(1000).default(300_000),
+    /** Routine data changes are sent at most this often; alarms and command results at once. */
+    dataFlushMs: z.number().int().min(10).default(2000),
+    requestTimeoutMs: z.number().int().min(100).default(15_000),
+  })
+  .strict();
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+export function parseAgentConfig(input: unknown): AgentConfig {
+  const parsed = AgentConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new TetherError('CONFIG_INVALID', `invalid agent configuration — ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Proxy from the environment (HTTPS_PROXY / https_proxy, NO_PROXY), as most tools read it. */
+export function proxyFromEnv(env: NodeJS.ProcessEnv): ProxySettings | undefined {
+  const url = env.HTTPS_PROXY || env.https_proxy;
+  if (!url) return undefined;
+  const noProxy = env.NO_PROXY || env.no_proxy;
+  return { url, ...(noProxy ? { noProxy } : {}) };
+}
+
+/** Whether `host` is exempt from the proxy by a NO_PROXY-style list. */
+export function bypassesProxy(host: string, noProxy: string | undefined): boolean {
+  if (!noProxy) return false;
+  const name = host.toLowerCase();
+  return noProxy
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+    .some((entry) => entry === '*' || name === entry.replace(/^\./, '') || name.endsWith(entry.startsWith('.') ? entry : `.${entry}`));
+}

@@ -1,0 +1,194 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import type { z } from 'zod';
+import { TetherError, parseErrorBody } from '../../src/shared/errors.ts';
+import { DEVICE_SECRET_HEADER } from '../../src/shared/protocol/enroll.ts';
+import { type ProxySettings, bypassesProxy } from './config.ts';
+
+/** The device's TLS identity and secret, present once enrolled. */
+export interface DeviceIdentity {
+  certificatePem: string;
+  privateKeyPem: string;
+  deviceSecret: string;
+}
+
+export interface TransportOptions {
+  serverUrl: string;
+  serverCaPem: string;
+  proxy?: ProxySettings | undefined;
+  hostMap?: Record<string, string> | undefined;
+  identity?: DeviceIdentity | undefined;
+}
+
+/** Two connections at most: the held poll, and a short-lived one for urgent reports. */
+export type Channel = 'poll' | 'report';
+
+const CERT_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A resolver that consults the host map first (so tests and pre-flight can send real
+ * host names to loopback) and the system resolver otherwise. Called for every new
+ * connection, so a server that moved is found again on reconnect.
+ */
+export function mappedLookup(hostMap: Record<string, string>) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    const mapped = hostMap[hostname.toLowerCase()];
+    if (!mapped) {
+      dnsLookup(hostname, options, callback as never);
+      return;
+    }
+    const family = isIP(mapped) || 4;
+    if (options.all) callback(null, [{ address: mapped, family }]);
+    else callback(null, mapped, family);
+  };
+}
+
+/**
+ * HTTPS to the server with the pinned CA, the device certificate (mTLS) and secret,
+ * through a proxy when configured. Every failure becomes a TetherError whose code says
+ * which hop failed: SERVER_UNREACHABLE, CERT_PIN_MISMATCH, PROXY_REFUSED,
+ * PROXY_AUTH_REQUIRED, or the server's own error code.
+ */
+export class AgentTransport {
+  private readonly agents = new Map<Channel, https.Agent>();
+  private readonly url: URL;
+  private readonly lookup: ReturnType<typeof mappedLookup>;
+
+  constructor(private readonly options: TransportOptions) {
+    this.url = new URL(options.serverUrl);
+    this.lookup = mappedLookup(Object.fromEntries(Object.entries(options.hostMap ?? {}).map(([k, v]) => [k.toLowerCase(), v])));
+  }
+
+  get usesProxy(): boolean {
+    return Boolean(this.options.proxy) && !bypassesProxy(this.url.hostname, this.options.proxy?.noProxy);
+  }
+
+  async post<S extends z.ZodType>(
+    path: string,
+    body: unknown,
+    schema: S,
+    opts: { channel: Channel; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<z.output<S>> {
+    const payload = Buffer.from(JSON.stringify(body));
+    const { status, text, proxyStatus } = await this.send(path, payload, opts);
+    if (proxyStatus !== undefined && proxyStatus !== 200) {
+      throw proxyStatus === 407
+        ? new TetherError('PROXY_AUTH_REQUIRED', `the proxy ${this.proxyHost()} requires (other) credentials (407)`)
+        : new TetherError('PROXY_REFUSED', `the proxy ${this.proxyHost()} refused to connect to ${this.url.host} (${proxyStatus})`);
+    }
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = undefined;
+    }
+    if (status >= 400) {
+      const error = parseErrorBody(json);
+      if (error) throw new TetherError(error.error.code, error.error.message, error.error.details);
+      throw new TetherError('SERVER_UNREACHABLE', `unexpected HTTP ${status} from ${this.url.host}`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new TetherError('VALIDATION_FAILED', `the server's answer to ${path} does not match the protocol`);
+    return parsed.data;
+  }
+
+  /** Drops open connections; the next request connects (and resolves the name) afresh. */
+  reset(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  close(): void {
+    this.reset();
+  }
+
+  private agentFor(channel: Channel): https.Agent {
+    let agent = this.agents.get(channel);
+    if (agent) return agent;
+    const common = {
+      keepAlive: true,
+      maxSockets: 1,
+      // the report channel closes when idle; the poll channel is always busy
+      timeout: channel === 'report' ? 10_000 : 0,
+    };
+    if (this.usesProxy && this.options.proxy) {
+      const proxyUrl = new URL(this.options.proxy.url);
+      if (this.options.proxy.username) proxyUrl.username = encodeURIComponent(this.options.proxy.username);
+      if (this.options.proxy.password) proxyUrl.password = encodeURIComponent(this.options.proxy.password);
+      agent = new HttpsProxyAgent(proxyUrl, { ...common, lookup: this.lookup } as ConstructorParameters<typeof HttpsProxyAgent>[1]) as unknown as https.Agent;
+    } else {
+      agent = new https.Agent(common);
+    }
+    this.agents.set(channel, agent);
+    return agent;
+  }
+
+  private proxyHost(): string {
+    return this.options.proxy ? new URL(this.options.proxy.url).host : '(none)';
+  }
+
+  private send(
+    path: string,
+    payload: Buffer,
+    opts: { channel: Channel; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ status: number; text: string; proxyStatus?: number }> {
+    const identity = this.options.identity;
+    return new Promise((resolve, reject) => {
+      let proxyStatus: number | undefined;
+      const req = https.request(
+        {
+          protocol: 'https:',
+          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.url.port || 443,
+          path,
+          method: 'POST',
+          agent: this.agentFor(opts.channel),
+          ca: this.options.serverCaPem,
+          ...(identity ? { cert: identity.certificatePem, key: identity.privateKeyPem } : {}),
+          lookup: this.lookup as never,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': payload.length,
+            ...(identity ? { [DEVICE_SECRET_HEADER]: identity.deviceSecret } : {}),
+          },
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ...(proxyStatus !== undefined ? { proxyStatus } : {}) }));
+          res.on('error', (err) => reject(this.describe(err)));
+        },
+      );
+      req.on('proxyConnect', (connect: { statusCode: number }) => {
+        proxyStatus = connect.statusCode;
+      });
+      req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(this.describe(err)));
+      req.end(payload);
+    });
+  }
+
+  private describe(err: Error & { code?: string }): TetherError {
+    const code = err.code ?? '';
+    if (err.name === 'AbortError' || code === 'ABORT_ERR') return new TetherError('SERVER_UNREACHABLE', 'request aborted');
+    if (CERT_ERRORS.has(code)) {
+      return new TetherError('CERT_PIN_MISMATCH', `the server at ${this.url.host} did not present a certificate from the pinned CA (${code}); refusing to talk to it`);
+    }
+    const via = this.usesProxy ? ` via proxy ${this.proxyHost()}` : '';
+    return new TetherError('SERVER_UNREACHABLE', `cannot reach ${this.url.host}${via}: ${code || err.message}`);
+  }
+}

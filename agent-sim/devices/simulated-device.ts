@@ -1,0 +1,289 @@
+import type { AlarmSeverity, DataValue, EventSeverity } from '../../src/shared/common.ts';
+import { DEVICE_MODELS, type DeviceKind, type DeviceModelId } from '../../src/shared/device-models.ts';
+import type { DeviceAdapter, DeviceSignal } from '../agent/device.ts';
+import { SeededRandom, seedFromText } from './random.ts';
+
+/** Faults a trainee (or the random-fault scheduler) can inject into simulated equipment. */
+export const DEVICE_FAULTS = [
+  'pressure-fault',
+  'low-battery',
+  'over-temperature',
+  'disk-full',
+  'service-down',
+  'queue-backlog',
+] as const;
+export type DeviceFault = (typeof DEVICE_FAULTS)[number];
+
+/** Narrows an untrusted string (a stdin command, a request) to a device fault. */
+export function isDeviceFault(value: string): value is DeviceFault {
+  return (DEVICE_FAULTS as readonly string[]).includes(value);
+}
+
+/** Which faults a kind of equipment can have: a server has no pressure transducer. */
+export const FAULTS_BY_KIND: Readonly<Record<DeviceKind, readonly DeviceFault[]>> = {
+  injector: ['pressure-fault', 'low-battery', 'over-temperature'],
+  infusion: ['pressure-fault', 'low-battery', 'over-temperature'],
+  server: ['disk-full', 'service-down', 'queue-backlog'],
+};
+
+/** The software a simulated model reports when its options name none. */
+export const DEFAULT_SOFTWARE_VERSIONS: Readonly<Record<DeviceModelId, string>> = {
+  'stellant-flex': '4.2.1',
+  mrxperion: '2.1.3',
+  'mark7-arterion': '3.0.2',
+  intego: '1.6.0',
+  radimetrics: '3.1.0',
+};
+
+/** Current value of each data item, by catalog key. */
+export type DeviceValues = Readonly<Record<string, DataValue>>;
+
+/**
+ * An alarm the equipment raises on its own values. Raise and clear are separate
+ * conditions (hysteresis), so a value hovering at the limit does not flap.
+ */
+export interface ThresholdRule {
+  readonly code: string;
+  readonly severity: AlarmSeverity;
+  /** Consecutive ticks the raise condition must hold before the alarm is raised (default 1). */
+  readonly raiseAfterTicks?: number;
+  /** While the raise condition still holds, raise again every this many ticks; the server counts repeats. */
+  readonly repeatEveryTicks?: number;
+  message(values: DeviceValues): string;
+  raise(values: DeviceValues): boolean;
+  clear(values: DeviceValues): boolean;
+}
+
+/** What tells simulated equipment apart, and what drives its clock. */
+export interface SimulatedDeviceOptions {
+  serial: string;
+  modelId: DeviceModelId;
+  /** Default: the model's entry in DEFAULT_SOFTWARE_VERSIONS. */
+  softwareVersion?: string;
+  /** Default: derived from the serial, so each device repeats its own story. */
+  seed?: number;
+  /** Interval between ticks when started (default 2000 ms). */
+  tickMs?: number;
+  now?: () => number;
+}
+
+/** What a model declares about itself: its alarms and how much change is worth reporting. */
+export interface DeviceBehaviour {
+  readonly rules: readonly ThresholdRule[];
+  readonly deadbands: Readonly<Record<string, number>>;
+}
+
+/** Numeric value of `key` (0 when missing or not a number), for threshold rules. */
+export function numberAt(values: DeviceValues, key: string): number {
+  const value = values[key];
+  return typeof value === 'number' ? value : 0;
+}
+
+interface AlarmTracker {
+  readonly rule: ThresholdRule;
+  active: boolean;
+  /** Consecutive ticks the raise condition has held while inactive. */
+  heldTicks: number;
+  ticksSinceRaise: number;
+}
+
+const DEFAULT_VALUES = { number: 0, string: '', boolean: false } as const;
+
+const FAULT_LABELS: Readonly<Record<DeviceFault, string>> = {
+  'pressure-fault': 'Pressure transducer fault',
+  'low-battery': 'Battery failure',
+  'over-temperature': 'Cooling failure',
+  'disk-full': 'Disk full',
+  'service-down': 'DICOM listener crash',
+  'queue-backlog': 'DICOM processing stall',
+};
+
+/**
+ * Simulated equipment: holds a value for every catalog data item of its model and, on
+ * each tick, lets the model move its values, reports all of them (the agent applies
+ * deadbands) and raises or clears the model's threshold alarms. Faults injected by a
+ * trainee push the values until the matching alarm fires; clearing lets them recover.
+ */
+export abstract class SimulatedDevice implements DeviceAdapter {
+  readonly serial: string;
+  readonly modelId: DeviceModelId;
+  readonly softwareVersion: string;
+  readonly tickMs: number;
+  protected readonly random: SeededRandom;
+  private readonly values: Record<string, DataValue> = {};
+  private readonly itemKeys: readonly string[];
+  private readonly behaviour: DeviceBehaviour;
+  private readonly alarms: readonly AlarmTracker[];
+  private readonly listeners = new Set<(signal: DeviceSignal) => void>();
+  private readonly activeFaults = new Set<DeviceFault>();
+  private readonly now: () => number;
+  private phaseTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+
+  protected constructor(options: SimulatedDeviceOptions, behaviour: DeviceBehaviour) {
+    this.serial = options.serial;
+    this.modelId = options.modelId;
+    this.softwareVersion = options.softwareVersion ?? DEFAULT_SOFTWARE_VERSIONS[options.modelId];
+    this.tickMs = options.tickMs ?? 2000;
+    this.now = options.now ?? Date.now;
+    this.random = new SeededRandom(options.seed ?? seedFromText(options.serial));
+    const items = DEVICE_MODELS[options.modelId].dataItems;
+    for (const item of items) this.values[item.key] = DEFAULT_VALUES[item.type];
+    this.itemKeys = items.map((item) => item.key);
+    this.behaviour = behaviour;
+    this.alarms = behaviour.rules.map((rule) => ({ rule, active: false, heldTicks: 0, ticksSinceRaise: 0 }));
+  }
+
+  /** What the device is doing now (idle, injecting, fault, running, degraded, …). */
+  abstract state(): string;
+
+  /** Moves the values one tick on: random walk, scenario, and the effect of active faults. */
+  protected abstract advance(now: number): void;
+
+  read(keys?: readonly string[]): Record<string, DataValue> {
+    if (!keys) return { ...this.values };
+    const picked: Record<string, DataValue> = {};
+    for (const key of keys) {
+      const value = Object.hasOwn(this.values, key) ? this.values[key] : undefined;
+      if (value !== undefined) picked[key] = value;
+    }
+    return picked;
+  }
+
+  deadband(key: string): number {
+    return this.behaviour.deadbands[key] ?? 0;
+  }
+
+  subscribe(listener: (signal: DeviceSignal) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Ticks every `tickMs`, starting at a random phase so a fleet does not tick in step. */
+  start(): void {
+    if (this.phaseTimer || this.tickTimer) return;
+    // Math.random, not the seeded generator: the phase only spreads a fleet's ticks over
+    // time and must not shift the device's simulated values.
+    this.phaseTimer = setTimeout(() => {
+      this.phaseTimer = undefined;
+      this.tickTimer = setInterval(() => this.tick(), this.tickMs);
+      this.tickTimer.unref();
+      this.tick();
+    }, Math.floor(Math.random() * this.tickMs));
+    this.phaseTimer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.phaseTimer);
+    clearInterval(this.tickTimer);
+    this.phaseTimer = undefined;
+    this.tickTimer = undefined;
+  }
+
+  /** One step of simulated time; public so tests drive the clock without timers. */
+  tick(now: number = this.now()): void {
+    this.advance(now);
+    if (this.listeners.size > 0) {
+      for (const key of this.itemKeys) {
+        const value = this.values[key];
+        if (value !== undefined) this.emit({ kind: 'data', key, value, at: now });
+      }
+    }
+    this.evaluateAlarms(now);
+  }
+
+  get faults(): ReadonlySet<DeviceFault> {
+    return this.activeFaults;
+  }
+
+  /** Starts a fault; throws when the model cannot have it (a server has no pressure transducer). */
+  injectFault(fault: DeviceFault): void {
+    const kind = DEVICE_MODELS[this.modelId].kind;
+    if (!FAULTS_BY_KIND[kind].includes(fault)) {
+      throw new Error(
+        `fault "${fault}" does not apply to ${this.modelId} (${kind}); it can have: ${FAULTS_BY_KIND[kind].join(', ')}`,
+      );
+    }
+    if (this.activeFaults.has(fault)) return;
+    this.activeFaults.add(fault);
+    this.emitEvent(this.now(), 'fault.injected', 'warning', `${this.faultLabel(fault)} injected`, { fault });
+  }
+
+  /** Ends a fault; the values recover over the next few ticks. */
+  clearFault(fault: DeviceFault): void {
+    if (!this.activeFaults.delete(fault)) return;
+    this.emitEvent(this.now(), 'fault.cleared', 'info', `${this.faultLabel(fault)} cleared`, { fault });
+  }
+
+  clearFaults(): void {
+    for (const fault of [...this.activeFaults]) this.clearFault(fault);
+  }
+
+  protected hasFault(fault: DeviceFault): boolean {
+    return this.activeFaults.has(fault);
+  }
+
+  /** How the fault reads in the event log; a model may name it in its own terms. */
+  protected faultLabel(fault: DeviceFault): string {
+    return FAULT_LABELS[fault];
+  }
+
+  protected number(key: string): number {
+    return numberAt(this.values, key);
+  }
+
+  protected text(key: string): string {
+    return String(this.values[key] ?? '');
+  }
+
+  /** Sets a catalog data item; a key outside the model's catalog is a programming error. */
+  protected set(key: string, value: DataValue): void {
+    if (!Object.hasOwn(this.values, key)) throw new Error(`${this.modelId} has no data item "${key}"`);
+    this.values[key] = value;
+  }
+
+  protected emitEvent(
+    at: number,
+    type: string,
+    severity: EventSeverity,
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
+    this.emit({ kind: 'event', report: { at, type, severity, message, ...(data ? { data } : {}) } });
+  }
+
+  private evaluateAlarms(now: number): void {
+    for (const tracker of this.alarms) {
+      const { rule } = tracker;
+      if (!tracker.active) {
+        tracker.heldTicks = rule.raise(this.values) ? tracker.heldTicks + 1 : 0;
+        if (tracker.heldTicks >= (rule.raiseAfterTicks ?? 1)) {
+          tracker.active = true;
+          tracker.ticksSinceRaise = 0;
+          this.raise(rule, now);
+        }
+      } else if (rule.clear(this.values)) {
+        tracker.active = false;
+        tracker.heldTicks = 0;
+        this.emit({ kind: 'alarm', report: { action: 'clear', at: now, code: rule.code } });
+      } else {
+        tracker.ticksSinceRaise += 1;
+        if (rule.repeatEveryTicks && tracker.ticksSinceRaise >= rule.repeatEveryTicks && rule.raise(this.values)) {
+          tracker.ticksSinceRaise = 0;
+          this.raise(rule, now);
+        }
+      }
+    }
+  }
+
+  private raise(rule: ThresholdRule, at: number): void {
+    const report = { action: 'raise', at, code: rule.code, severity: rule.severity, message: rule.message(this.values) } as const;
+    this.emit({ kind: 'alarm', report });
+  }
+
+  private emit(signal: DeviceSignal): void {
+    for (const listener of this.listeners) listener(signal);
+  }
+}

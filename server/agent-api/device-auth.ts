@@ -1,0 +1,58 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest } from 'fastify';
+import { TetherError } from '../../src/shared/errors.ts';
+import { DEVICE_SECRET_HEADER } from '../../src/shared/protocol/enroll.ts';
+import type { ServerContext } from '../context.ts';
+import { hashOpaqueToken } from '../auth/tokens.ts';
+import type { DeviceRow } from '../store/schema.ts';
+import { clientIp } from '../http/errors.ts';
+
+/**
+ * Admits an agent request only with both factors: a client certificate issued by the
+ * device CA (checked by TLS, then matched to the device's enrolled certificate) and the
+ * device secret. Any failure is a 401 DEVICE_AUTH_FAILED and an audit entry saying why.
+ */
+export async function authenticateDevice(ctx: ServerContext, request: FastifyRequest): Promise<DeviceRow> {
+  const socket = request.raw.socket as TLSSocket;
+  const secret = request.headers[DEVICE_SECRET_HEADER];
+  let claimedId: string | null = null;
+  let reason: string;
+  if (!socket.authorized) {
+    reason = socket.getPeerCertificate?.()?.subject ? `client certificate not trusted (${String(socket.authorizationError)})` : 'no client certificate';
+  } else {
+    const cert = socket.getPeerCertificate();
+    claimedId = typeof cert.subject?.CN === 'string' ? cert.subject.CN : null;
+    const device = claimedId
+      ? await ctx.db.selectFrom('devices').selectAll().where('id', '=', claimedId).executeTakeFirst()
+      : undefined;
+    if (!device || device.enrolled_at === null || !device.cert_fingerprint || !device.secret_hash) {
+      reason = 'certificate names no enrolled device';
+    } else if (device.cert_fingerprint !== cert.fingerprint256) {
+      reason = 'certificate was replaced by a later enrollment';
+    } else if (typeof secret !== 'string' || !secret) {
+      reason = 'no device secret';
+    } else if (!safeEqualHex(hashOpaqueToken(secret), device.secret_hash)) {
+      reason = 'wrong device secret';
+    } else {
+      return device;
+    }
+  }
+  await ctx.audit.append({
+    actorType: 'device',
+    actorId: claimedId,
+    action: 'agent.auth',
+    targetType: 'device',
+    targetId: claimedId,
+    outcome: 'denied',
+    ip: clientIp(request),
+    detail: { reason, path: request.url.split('?')[0] },
+  });
+  throw new TetherError('DEVICE_AUTH_FAILED', `device authentication failed: ${reason}`);
+}
+
+function safeEqualHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}

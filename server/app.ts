@@ -1,0 +1,159 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { pino, type Logger } from 'pino';
+import { TetherError } from '../src/shared/errors.ts';
+import { API_PREFIX, HealthResponseSchema } from '../src/shared/api/index.ts';
+import type { ServerConfig } from './config.ts';
+import type { ServerContext } from './context.ts';
+import { openSqliteStore } from './store/database.ts';
+import { InProcessBus, type Bus } from './bus/bus.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { loadOrCreatePki } from './pki/pki.ts';
+import { AccessTokenIssuer } from './auth/tokens.ts';
+import { AuthService } from './auth/auth-service.ts';
+import { authRoutes } from './auth/routes.ts';
+import { UsersService } from './users/users-service.ts';
+import { userRoutes } from './users/routes.ts';
+import { FleetService } from './devices/fleet-service.ts';
+import { fleetRoutes } from './devices/routes.ts';
+import { HistoryPruner } from './devices/history-pruner.ts';
+import { sweepMissingDevices } from './devices/status-monitor.ts';
+import { CommandService } from './commands/command-service.ts';
+import { commandRoutes } from './commands/routes.ts';
+import { agentRoutes } from './agent-api/routes.ts';
+import { PollRegistry } from './agent-api/poll-registry.ts';
+import { liveRoutes } from './live/routes.ts';
+import { installErrorHandling } from './http/errors.ts';
+import { startJob } from './jobs.ts';
+import { TETHER_VERSION } from './version.ts';
+
+/** The domain services of a node, for tools (CLI, simulator, tests) that act without HTTP. */
+export interface ServerServices {
+  auth: AuthService;
+  users: UsersService;
+  fleet: FleetService;
+  commands: CommandService;
+  polls: PollRegistry;
+}
+
+export type TetherFastify = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+/** A built (not yet listening) server node. */
+export interface TetherServer {
+  readonly app: TetherFastify;
+  readonly ctx: ServerContext;
+  readonly services: ServerServices;
+  /** Set on the first start of a data dir only: show it once, it is stored nowhere. */
+  readonly bootstrapAdmin: { username: string; password: string } | undefined;
+  /** Starts listening and the background jobs; resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+  bus?: Bus;
+}
+
+/**
+ * Builds a server node from its configuration: data dir, PKI, store, services and the
+ * Fastify instance with every domain plugin. Nothing global: tests build as many as they
+ * like, each on its own port and data dir.
+ */
+export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<TetherServer> {
+  const log = options.logger ?? pino({ level: config.logLevel });
+  const pki = await loadOrCreatePki(config.dataDir, config.hostnames);
+  const { db } = await openSqliteStore(config.dataDir);
+  const bus = options.bus ?? new InProcessBus();
+  const tokens = await AccessTokenIssuer.loadOrCreate(config.dataDir, config.accessTokenTtlSeconds);
+  const ctx: ServerContext = { config, db, bus, audit: new AuditLog(db), pki, tokens, log, version: TETHER_VERSION };
+
+  const auth = new AuthService(ctx);
+  const users = new UsersService(ctx);
+  const fleet = new FleetService(ctx);
+  const commands = new CommandService(ctx, fleet);
+  const polls = new PollRegistry(bus);
+  const history = new HistoryPruner(db, config.historyPerDataItem);
+  const services: ServerServices = { auth, users, fleet, commands, polls };
+  const bootstrapAdmin = await users.ensureBootstrapAdmin();
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    bodyLimit: config.bodyLimitBytes,
+    https: {
+      key: pki.server.keyPem,
+      cert: pki.server.certPem,
+      ca: [pki.deviceCa.certPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    forceCloseConnections: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Tether API', version: TETHER_VERSION, description: 'Console API (/api/v1) and agent protocol (/agent/v1).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new TetherError('RATE_LIMITED', `too many requests; try again in ${Math.ceil(context.ttl / 1000)} s`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
+  });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  await app.register(async (api) => {
+    api.get('/health', { schema: { tags: ['meta'], summary: 'Liveness and version', response: { 200: HealthResponseSchema } } }, async () => ({ status: 'ok' as const, version: TETHER_VERSION }));
+    api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    await api.register(authRoutes(ctx, auth));
+    await api.register(userRoutes(auth, users));
+    await api.register(fleetRoutes(auth, fleet));
+    await api.register(commandRoutes(auth, commands));
+    await api.register(auditRoutes(auth, ctx.audit));
+    await api.register(liveRoutes(auth, bus));
+  }, { prefix: API_PREFIX });
+  await app.register(agentRoutes(ctx, { commands, polls, history }));
+
+  const stopJobs: (() => void)[] = [];
+  let closed = false;
+
+  return {
+    app,
+    ctx,
+    services,
+    bootstrapAdmin,
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      stopJobs.push(
+        startJob('status-sweep', config.statusSweepMs, log, () => sweepMissingDevices(ctx)),
+        startJob('command-expiry', 1000, log, () => commands.expireOverdue()),
+        startJob('history-prune', 10_000, log, () => history.run()),
+      );
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const stop of stopJobs) stop();
+      polls.close();
+      await app.close();
+      await bus.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { TetherError } from '../../src/shared/errors.ts';
+import { COMMAND_CATALOG, type CommandName } from '../../src/shared/protocol/commands.ts';
+import type { CommandDelivery, CommandUpdate as AgentCommandUpdate } from '../../src/shared/protocol/poll.ts';
+import type { CommandView } from '../../src/shared/api/commands.ts';
+import type { CommandState } from '../../src/shared/common.ts';
+import type { ServerContext } from '../context.ts';
+import { type Principal, can } from '../access/principal.ts';
+import type { FleetService } from '../devices/fleet-service.ts';
+import { publishLive } from '../devices/live.ts';
+import { isoOf } from '../devices/views.ts';
+import type { CommandRow, Database } from '../store/schema.ts';
+import { type CommandEvent, eventForReportedState, isTerminal, nextCommandState } from './state-machine.ts';
+
+/** Most commands handed to one device in one poll answer. */
+const DELIVERY_BATCH = 50;
+
+interface StateChange {
+  command: CommandRow;
+  customerId: string;
+  state: CommandState;
+  at: number;
+}
+
+/**
+ * Device commands as a durable state machine: queued → delivered → running → succeeded |
+ * failed | expired | canceled. Every transition is written (with its history row) before
+ * anyone is told, so a server killed at any point resumes where it was. Delivery is
+ * at-least-once (unacknowledged commands are delivered again on the next poll) and the
+ * agent runs each command id at most once, which together give exactly-once execution.
+ */
+export class CommandService {
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly fleet: FleetService,
+  ) {}
+
+  async create(
+    principal: Principal,
+    deviceId: string,
+    input: { name: CommandName; params: Record<string, unknown>; ttlSeconds?: number | undefined },
+    ip: string | null,
+  ): Promise<{ id: string; state: CommandState }> {
+    const device = await this.fleet.requireDevice(principal, deviceId);
+    if (!can(principal, 'command')) throw new TetherError('FORBIDDEN', `your role (${principal.role}) may not send commands`);
+    const spec = COMMAND_CATALOG[input.name];
+    const params = spec.params.safeParse(input.params);
+    if (!params.success) {
+      const detail = params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+      throw new TetherError('VALIDATION_FAILED', `invalid parameters for ${input.name} — ${detail}`);
+    }
+    const now = Date.now();
+    const id = randomUUID();
+    const ttl = (input.ttlSeconds ?? this.ctx.config.commandTtlSeconds) * 1000;
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('commands')
+        .values({
+          id,
+          device_id: deviceId,
+          name: input.name,
+          params: JSON.stringify(params.data),
+          state: 'queued',
+          created_by: principal.username,
+          created_at: now,
+          updated_at: now,
+          expires_at: now + ttl,
+          attempts: 0,
+          cancel_requested: 0,
+          result: null,
+          error: null,
+        })
+        .execute();
+      await trx.insertInto('command_transitions').values({ command_id: id, state: 'queued', at: now, detail: `by ${principal.username}` }).execute();
+      await this.ctx.audit.appendIn(trx, {
+        actorType: 'user',
+        actorId: principal.id,
+        actorName: principal.username,
+        action: 'command.create',
+        targetType: 'device',
+        targetId: deviceId,
+        outcome: 'ok',
+        ip,
+        detail: { commandId: id, name: input.name, params: params.data },
+      });
+    });
+    publishLive(this.ctx.bus, device.customer_id, { type: 'command.state', deviceId, commandId: id, name: input.name, state: 'queued', at: isoOf(now) });
+    this.ctx.bus.publish('device.wake', { deviceId });
+    return { id, state: 'queued' };
+  }
+
+  async get(principal: Principal, commandId: string): Promise<CommandView> {
+    const row = await this.ctx.db.selectFrom('commands').selectAll().where('id', '=', commandId).executeTakeFirst();
+    if (!row) throw new TetherError('NOT_FOUND', `no command ${commandId}`);
+    await this.fleet.requireDevice(principal, row.device_id).catch(() => {
+      throw new TetherError('NOT_FOUND', `no command ${commandId}`);
+    });
+    const history = await this.ctx.db.selectFrom('command_transitions').selectAll().where('command_id', '=', commandId).orderBy('id').execute();
+    return toView(row, history);
+  }
+
+  async listForDevice(principal: Principal, deviceId: string, limit: number): Promise<CommandView[]> {
+    await this.fleet.requireDevice(principal, deviceId);
+    const rows = await this.ctx.db.selectFrom('commands').selectAll().where('device_id', '=', deviceId).orderBy('created_at', 'desc').limit(limit).execute();
+    if (!rows.length) return [];
+    const history = await this.ctx.db.selectFrom('command_transitions').selectAll().where('command_id', 'in', rows.map((r) => r.id)).orderBy('id').execute();
+    return rows.map((r) => toView(r, history.filter((h) => h.command_id === r.id)));
+  }
+
+  /** Cancels a queued command at once; asks the agent to abort one it already has. */
+  async cancel(principal: Principal, commandId: string, ip: string | null): Promise<CommandView> {
+    const row = await this.ctx.db.selectFrom('commands').selectAll().where('id', '=', commandId).executeTakeFirst();
+    if (!row) throw new TetherError('NOT_FOUND', `no command ${commandId}`);
+    const device = await this.fleet.requireDevice(principal, row.device_id).catch(() => {
+      throw new TetherError('NOT_FOUND', `no command ${commandId}`);
+    });
+    if (!can(principal, 'command')) throw new TetherError('FORBIDDEN', `your role (${principal.role}) may not cancel commands`);
+    if (isTerminal(row.state)) throw new TetherError('COMMAND_NOT_CANCELABLE', `this command already ended (${row.state})`);
+    const now = Date.now();
+    const changes = await this.ctx.db.transaction().execute(async (trx) => {
+      const audit = { actorType: 'user' as const, actorId: principal.id, actorName: principal.username, action: 'command.cancel', targetType: 'device', targetId: row.device_id, outcome: 'ok' as const, ip, detail: { commandId } };
+      await this.ctx.audit.appendIn(trx, audit);
+      if (row.state === 'queued') {
+        const change = await this.transition(trx, row, device.customer_id, 'cancel', now, `by ${principal.username}`);
+        return change ? [change] : [];
+      }
+      await trx.updateTable('commands').set({ cancel_requested: 1, updated_at: now }).where('id', '=', commandId).execute();
+      return [];
+    });
+    this.announce(changes);
+    if (row.state !== 'queued') this.ctx.bus.publish('device.wake', { deviceId: row.device_id });
+    return this.get(principal, commandId);
+  }
+
+  /**
+   * Commands to hand to the device now: queued ones and delivered ones it never
+   * acknowledged (lost answer, agent restart). Each is marked delivered before it leaves.
+   */
+  async takeDeliverable(deviceId: string, customerId: string): Promise<{ commands: CommandDelivery[]; cancels: string[] }> {
+    const now = Date.now();
+    const { deliveries, changes, cancels } = await this.ctx.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('commands')
+        .selectAll()
+        .where('device_id', '=', deviceId)
+        .where('state', 'in', ['queued', 'delivered'])
+        .where('cancel_requested', '=', 0)
+        .where('expires_at', '>', now)
+        .orderBy('created_at')
+        .limit(DELIVERY_BATCH)
+        .execute();
+      const out: CommandDelivery[] = [];
+      const changed: StateChange[] = [];
+      for (const row of rows) {
+        const detail = row.state === 'delivered' ? 'redelivered: not acknowledged by the agent' : null;
+        const change = await this.transition(trx, row, customerId, 'deliver', now, detail, { attempts: Number(row.attempts) + 1 });
+        if (row.state === 'queued' && change) changed.push(change);
+        out.push({
+          id: row.id,
+          name: row.name as CommandName,
+          params: JSON.parse(row.params) as Record<string, unknown>,
+          ttlMs: Math.max(0, Number(row.expires_at) - now),
+          attempt: Number(row.attempts) + 1,
+        });
+      }
+      const cancelRows = await trx
+        .selectFrom('commands')
+        .select('id')
+        .where('device_id', '=', deviceId)
+        .where('cancel_requested', '=', 1)
+        .where('state', 'in', ['delivered', 'running'])
+        .execute();
+      return { deliveries: out, changes: changed, cancels: cancelRows.map((r) => r.id) };
+    });
+    this.announce(changes);
+    return { commands: deliveries, cancels };
+  }
+
+  /** Applies what the agent reported about its commands, inside the poll's transaction. */
+  async applyAgentUpdates(
+    trx: Transaction<Database>,
+    deviceId: string,
+    customerId: string,
+    updates: readonly AgentCommandUpdate[],
+  ): Promise<StateChange[]> {
+    const changes: StateChange[] = [];
+    for (const update of updates) {
+      const row = await trx.selectFrom('commands').selectAll().where('id', '=', update.id).where('device_id', '=', deviceId).executeTakeFirst();
+      if (!row) continue; // not this device's command: ignore, never reveal others
+      const event = eventForReportedState(update.state);
+      if (!nextCommandState(row.state, event)) continue; // late or repeated report
+      const error = update.error ?? (update.state === 'failed' ? { code: 'COMMAND_FAILED' as const, message: 'the device reported a failure' } : undefined);
+      const change = await this.transition(trx, row, customerId, event, Date.now(), error ? `${error.code}: ${error.message}` : null, {
+        ...(update.result !== undefined ? { result: JSON.stringify(update.result) } : {}),
+        ...(error ? { error: JSON.stringify(error) } : {}),
+      });
+      if (!change) continue;
+      changes.push(change);
+      if (isTerminal(change.state)) {
+        await this.ctx.audit.appendIn(trx, {
+          actorType: 'device',
+          actorId: deviceId,
+          action: 'command.result',
+          targetType: 'device',
+          targetId: deviceId,
+          outcome: change.state === 'succeeded' ? 'ok' : 'failed',
+          detail: { commandId: row.id, name: row.name, state: change.state, ...(error ? { error } : {}) },
+        });
+      }
+    }
+    return changes;
+  }
+
+  /** Ends commands whose time ran out: waiting ones at their expiry, running ones a grace later. */
+  async expireOverdue(now = Date.now()): Promise<number> {
+    const grace = 2 * this.ctx.config.pollWindowMs;
+    const changes = await this.ctx.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('commands')
+        .innerJoin('devices', 'devices.id', 'commands.device_id')
+        .selectAll('commands')
+        .select('devices.customer_id')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('commands.state', 'in', ['queued', 'delivered']), eb('commands.expires_at', '<=', now)]),
+            eb.and([eb('commands.state', '=', 'running'), eb('commands.expires_at', '<=', now - grace)]),
+          ]),
+        )
+        .limit(500)
+        .execute();
+      const out: StateChange[] = [];
+      for (const row of rows) {
+        const error = { code: 'COMMAND_EXPIRED', message: row.state === 'running' ? 'the device stopped reporting on this command' : 'the device did not take the command before it expired' };
+        const change = await this.transition(trx, row, row.customer_id, 'expire', now, error.message, { error: JSON.stringify(error) });
+        if (!change) continue;
+        out.push(change);
+        await this.ctx.audit.appendIn(trx, {
+          actorType: 'system',
+          action: 'command.result',
+          targetType: 'device',
+          targetId: row.device_id,
+          outcome: 'failed',
+          detail: { commandId: row.id, name: row.name, state: 'expired' },
+        });
+      }
+      return out;
+    });
+    this.announce(changes);
+    return changes.length;
+  }
+
+  /** Tells consoles about committed state changes. */
+  announce(changes: readonly StateChange[]): void {
+    for (const c of changes) {
+      publishLive(this.ctx.bus, c.customerId, {
+        type: 'command.state',
+        deviceId: c.command.device_id,
+        commandId: c.command.id,
+        name: c.command.name,
+        state: c.state,
+        at: isoOf(c.at),
+      });
+    }
+  }
+
+  private async transition(
+    trx: Transaction<Database>,
+    row: CommandRow,
+    customerId: string,
+    event: CommandEvent,
+    at: number,
+    detail: string | null,
+    extra: Partial<Pick<CommandRow, 'attempts' | 'result' | 'error'>> = {},
+  ): Promise<StateChange | undefined> {
+    const state = nextCommandState(row.state, event);
+    if (!state) return undefined;
+    const updated = await trx
+      .updateTable('commands')
+      .set({ state, updated_at: at, ...extra })
+      .where('id', '=', row.id)
+      .where('state', '=', row.state)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) return undefined; // someone else moved it first
+    await trx.insertInto('command_transitions').values({ command_id: row.id, state, at, detail }).execute();
+    return { command: row, customerId, state, at };
+  }
+}
+
+function toView(row: CommandRow, history: { state: CommandState; at: number; detail: string | null }[]): CommandView {
+  return {
+    id: row.id,
+    deviceId: row.device_id,
+    name: row.name as CommandName,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    state: row.state,
+    createdBy: row.created_by,
+    createdAt: isoOf(row.created_at),
+    updatedAt: isoOf(row.updated_at),
+    expiresAt: isoOf(row.expires_at),
+    attempts: Number(row.attempts),
+    result: row.result ? (JSON.parse(row.result) as unknown) : null,
+    error: row.error ? (JSON.parse(row.error) as CommandView['error']) : null,
+    history: history.map((h) => ({ state: h.state, at: isoOf(h.at), detail: h.detail })),
+  };
+}

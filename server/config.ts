@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { TetherError } from '../src/shared/errors.ts';
+
+/** Everything a server node can be told. Defaults suit a single development node. */
+export const ServerConfigSchema = z
+  .object({
+    dataDir: z.string().min(1).default('.tether/server'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8443),
+    /** Extra names (DNS or IP) the server certificate must cover. */
+    hostnames: z.array(z.string().min(1).max(253)).default([]),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Longest time a poll is held open before it is answered empty. */
+    pollWindowMs: z.number().int().min(100).max(120_000).default(25_000),
+    /** A device is `missing` after this many poll windows without contact, plus grace. */
+    missedPollsBeforeMissing: z.number().int().min(1).max(100).default(3),
+    statusGraceMs: z.number().int().min(0).max(600_000).default(10_000),
+    statusSweepMs: z.number().int().min(50).max(60_000).default(2_000),
+    accessTokenTtlSeconds: z.number().int().min(5).max(24 * 3600).default(900),
+    refreshTokenTtlSeconds: z.number().int().min(60).max(90 * 24 * 3600).default(14 * 24 * 3600),
+    maxFailedLogins: z.number().int().min(1).max(100).default(5),
+    lockoutMinutes: z.number().min(0.01).max(24 * 60).default(15),
+    loginRateLimit: z
+      .object({ max: z.number().int().min(1), windowMs: z.number().int().min(100) })
+      .default({ max: 30, windowMs: 60_000 }),
+    enrollRateLimit: z
+      .object({ max: z.number().int().min(1), windowMs: z.number().int().min(100) })
+      .default({ max: 600, windowMs: 60_000 }),
+    commandTtlSeconds: z.number().int().min(5).max(7 * 24 * 3600).default(3600),
+    enrollmentCodeTtlHours: z.number().min(0.01).max(24 * 365).default(7 * 24),
+    /** Points kept per data item; older ones are pruned. */
+    historyPerDataItem: z.number().int().min(10).max(1_000_000).default(1000),
+    bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  })
+  .strict();
+
+export type ServerConfig = z.output<typeof ServerConfigSchema>;
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
+
+/** Validates a config object; a bad one is a CONFIG_INVALID error naming every bad field. */
+export function parseServerConfig(input: unknown): ServerConfig {
+  const parsed = ServerConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new TetherError('CONFIG_INVALID', `invalid server configuration — ${problems.join('; ')}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
+}
+
+const ENV_KEYS: Record<string, keyof ServerConfig> = {
+  TETHER_DATA_DIR: 'dataDir',
+  TETHER_HOST: 'host',
+  TETHER_PORT: 'port',
+  TETHER_HOSTNAMES: 'hostnames',
+  TETHER_LOG_LEVEL: 'logLevel',
+  TETHER_POLL_WINDOW_MS: 'pollWindowMs',
+};
+
+const NUMERIC = new Set<keyof ServerConfig>(['port', 'pollWindowMs']);
+
+function coerce(key: keyof ServerConfig, raw: string): unknown {
+  if (key === 'hostnames') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (NUMERIC.has(key)) {
+    const n = Number(raw);
+    return Number.isFinite(n) ? n : raw;
+  }
+  return raw;
+}
+
+/**
+ * Layers configuration: defaults ← config file (`--config` or TETHER_CONFIG, JSON) ←
+ * TETHER_* environment ← command-line flags.
+ */
+export function loadServerConfig(
+  flags: Partial<Record<keyof ServerConfig | 'config', string | undefined>>,
+  env: NodeJS.ProcessEnv = process.env,
+): ServerConfig {
+  let merged: Record<string, unknown> = {};
+  const file = flags.config ?? env.TETHER_CONFIG;
+  if (file) {
+    try {
+      merged = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new TetherError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    if (typeof merged !== 'object' || merged === null || Array.isArray(merged)) {
+      throw new TetherError('CONFIG_INVALID', `config file ${file} must hold a JSON object`);
+    }
+  }
+  for (const [envKey, key] of Object.entries(ENV_KEYS)) {
+    const raw = env[envKey];
+    if (raw !== undefined && raw !== '') merged[key] = coerce(key, raw);
+  }
+  for (const [key, raw] of Object.entries(flags)) {
+    if (key === 'config' || raw === undefined) continue;
+    merged[key] = coerce(key as keyof ServerConfig, raw);
+  }
+  return parseServerConfig(merged);
+}

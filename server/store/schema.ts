@@ -1,0 +1,205 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table types for Kysely. Times are epoch milliseconds (integers) so they compare and
+ * index the same on SQLite and PostgreSQL; JSON columns are text.
+ */
+export interface Database {
+  meta: MetaTable;
+  users: UsersTable;
+  user_customers: UserCustomersTable;
+  token_families: TokenFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  customers: CustomersTable;
+  sites: SitesTable;
+  devices: DevicesTable;
+  enrollment_codes: EnrollmentCodesTable;
+  data_items: DataItemsTable;
+  data_item_history: DataItemHistoryTable;
+  alarms: AlarmsTable;
+  device_events: DeviceEventsTable;
+  commands: CommandsTable;
+  command_transitions: CommandTransitionsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  display_name: string;
+  role: 'admin' | 'engineer' | 'viewer';
+  all_customers: number;
+  password_hash: string;
+  failed_logins: number;
+  locked_until: number | null;
+  disabled: number;
+  created_at: number;
+}
+export type UserRow = Selectable<UsersTable>;
+
+export interface UserCustomersTable {
+  user_id: string;
+  customer_id: string;
+}
+
+export interface TokenFamiliesTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface CustomersTable {
+  id: string;
+  name: string;
+  region: string;
+  country: string;
+  created_at: number;
+}
+
+export interface SitesTable {
+  id: string;
+  customer_id: string;
+  name: string;
+  city: string;
+  country: string;
+  timezone: string;
+  created_at: number;
+}
+
+export interface DevicesTable {
+  id: string;
+  serial: string;
+  name: string;
+  model_id: string;
+  site_id: string;
+  customer_id: string;
+  status: 'online' | 'offline' | 'missing';
+  status_changed_at: number;
+  last_contact_at: number | null;
+  enrolled_at: number | null;
+  cert_fingerprint: string | null;
+  secret_hash: string | null;
+  software_version: string | null;
+  agent_version: string | null;
+  agent_boot_id: string | null;
+  created_at: number;
+}
+export type DeviceRow = Selectable<DevicesTable>;
+
+export interface EnrollmentCodesTable {
+  code_hash: string;
+  device_id: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface DataItemsTable {
+  device_id: string;
+  key: string;
+  value: string;
+  at: number;
+}
+
+export interface DataItemHistoryTable {
+  id: Generated<number>;
+  device_id: string;
+  key: string;
+  value: string;
+  at: number;
+}
+
+export interface AlarmsTable {
+  id: string;
+  device_id: string;
+  code: string;
+  severity: 'critical' | 'major' | 'minor' | 'warning';
+  message: string;
+  state: 'active' | 'acknowledged' | 'closed';
+  count: number;
+  first_at: number;
+  last_at: number;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  closed_at: number | null;
+}
+export type AlarmRow = Selectable<AlarmsTable>;
+
+export interface DeviceEventsTable {
+  id: Generated<number>;
+  device_id: string;
+  at: number;
+  type: string;
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+  data: string | null;
+}
+export type DeviceEventRow = Selectable<DeviceEventsTable>;
+
+export interface CommandsTable {
+  id: string;
+  device_id: string;
+  name: string;
+  params: string;
+  state: 'queued' | 'delivered' | 'running' | 'succeeded' | 'failed' | 'expired' | 'canceled';
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  attempts: number;
+  cancel_requested: number;
+  result: string | null;
+  error: string | null;
+}
+export type CommandRow = Selectable<CommandsTable>;
+export type CommandUpdate = Updateable<CommandsTable>;
+
+export interface CommandTransitionsTable {
+  id: Generated<number>;
+  command_id: string;
+  state: CommandsTable['state'];
+  at: number;
+  detail: string | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  actor_type: 'user' | 'device' | 'system' | 'anonymous';
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'ok' | 'denied' | 'failed';
+  ip: string | null;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+export type AuditRow = Selectable<AuditLogTable>;
+export type NewAuditRow = Insertable<AuditLogTable>;
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}

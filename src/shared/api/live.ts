@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { AlarmSchema, DataItemValueSchema, DeviceEventSchema } from './fleet.ts';
+import { CommandStateSchema, DeviceStatusSchema } from '../common.ts';
+
+/**
+ * Messages on `GET /api/v1/events` (WebSocket). The server sends only events of devices
+ * in the caller's scope. The client may send `{type:"auth", accessToken}` to renew its
+ * token; the server closes with 4001 when the token expires unrenewed.
+ */
+export const LiveEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), serverTime: z.string() }),
+  z.object({
+    type: z.literal('device.status'),
+    deviceId: z.string(),
+    status: DeviceStatusSchema,
+    at: z.string(),
+    lastContactAt: z.string().nullable(),
+  }),
+  z.object({ type: z.literal('device.data'), deviceId: z.string(), items: z.array(DataItemValueSchema) }),
+  z.object({ type: z.literal('device.alarm'), deviceId: z.string(), alarm: AlarmSchema }),
+  z.object({ type: z.literal('device.event'), deviceId: z.string(), event: DeviceEventSchema }),
+  z.object({
+    type: z.literal('command.state'),
+    deviceId: z.string(),
+    commandId: z.string(),
+    name: z.string(),
+    state: CommandStateSchema,
+    at: z.string(),
+  }),
+]);
+export type LiveEvent = z.infer<typeof LiveEventSchema>;
+
+export const LiveClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('auth'), accessToken: z.string().min(1).max(4096) }),
+]);
+
+/** WebSocket close codes the server uses. */
+export const LIVE_CLOSE = {
+  tokenExpired: 4001,
+  sessionRevoked: 4002,
+  badMessage: 4003,
+} as const;

@@ -1,0 +1,4 @@
+/** The server ↔ agent contract. Documented in docs/protocol.md. */
+export * from './enroll.ts';
+export * from './poll.ts';
+export * from './commands.ts';
