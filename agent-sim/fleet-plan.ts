@@ -73,7 +73,8 @@ const MODEL_CYCLE: readonly DeviceModelId[] = [
 
 /**
  * Deterministic fleet layout for `n` devices: spread round-robin over every site of every
- * customer, models in a fixed realistic mix, serials unique and stable (device i always
+ * customer, models in a fixed realistic mix (10 models in the cycle, 11 sites: coprime, so
+ * every site gets a mix), serials unique and stable (device i always
  * gets the same serial, so a persistent simulator grows its fleet without renaming).
  */
 export function planFleet(n: number): PlannedDevice[] {
@@ -81,7 +82,7 @@ export function planFleet(n: number): PlannedDevice[] {
   const devices: PlannedDevice[] = [];
   for (let i = 0; i < n; i += 1) {
     const site = sites[i % sites.length]!;
-    const modelId = MODEL_CYCLE[Math.floor(i / sites.length) % MODEL_CYCLE.length]!;
+    const modelId = MODEL_CYCLE[i % MODEL_CYCLE.length]!;
     const region = SIM_CUSTOMERS[site.customerIndex]!.region.toUpperCase();
     devices.push({
       serial: `${DEVICE_MODELS[modelId].serialPrefix}-${region}${String(i + 1).padStart(5, '0')}`,

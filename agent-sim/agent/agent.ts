@@ -25,7 +25,7 @@ export type AgentState = 'stopped' | 'connecting' | 'connected' | 'backoff';
 
 export interface AgentEvents {
   state: [AgentState];
-  error: [TetherError];
+  'connection-error': [TetherError];
   polled: [PollResponse];
 }
 
@@ -191,8 +191,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     let failures = 0;
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      this.setState(failures === 0 && this.currentState === 'connected' ? 'connected' : 'connecting');
-      const outgoing = this.takeOutgoing();
+      const connected = failures === 0 && this.currentState === 'connected';
+      this.setState(connected ? 'connected' : 'connecting');
+      // Until the server has answered once, ask for an immediate answer (a report): the
+      // agent then knows it is connected before it parks a poll for the whole window.
+      const outgoing = this.takeOutgoing(connected ? undefined : 0);
       this.pollInFlight = true;
       try {
         const answer = await this.transport.post(AGENT_PATHS.poll, outgoing.body, PollResponseSchema, {
@@ -228,7 +231,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private onRequestError(error: TetherError): void {
-    this.emit('error', error);
+    this.emit('connection-error', error);
     if (error.code === 'DEVICE_AUTH_FAILED' || error.code === 'CERT_PIN_MISMATCH') {
       this.audit.append('agent.connection-refused', 'denied', { code: error.code, message: error.message });
     }

@@ -13,8 +13,8 @@ const KEEPALIVE_MS = 30_000;
 /**
  * `GET /api/v1/events` (WebSocket): live status, data, alarms, events and command states
  * for the devices in the caller's scope. Authenticated before the upgrade; renewed in
- * band with `{type:"auth"}`; closed with 4001 when the token lapses, 4002 when the
- * login session is revoked.
+ * band with `{type:"auth"}` (a token of the same login session; scope changes apply from
+ * then on); closed with 4001 when the token lapses, 4002 when the session is revoked.
  */
 export function liveRoutes(auth: AuthService, bus: Bus): FastifyPluginAsyncZod {
   return async (app) => {
@@ -64,8 +64,8 @@ export function liveRoutes(auth: AuthService, bus: Bus): FastifyPluginAsyncZod {
         }
         auth.authenticateToken(parsed.data.accessToken).then(
           (renewed) => {
-            if (renewed.id !== principal.id) {
-              socket.close(LIVE_CLOSE.badMessage, 'token belongs to another user');
+            if (renewed.id !== principal.id || renewed.familyId !== principal.familyId) {
+              socket.close(LIVE_CLOSE.badMessage, 'token belongs to another session');
               return;
             }
             principal = renewed;
