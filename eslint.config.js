@@ -41,4 +41,33 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: nodeBuiltins, message: 'src/shared is loaded by the renderer too; put Node-only helpers in src/shared/node' }] }],
     },
   },
+  {
+    // Console main process: Electron only at the edges (index.ts, electron/); no server or agent code.
+    files: ['src/main/**/*.ts'],
+    ignores: ['src/main/index.ts', 'src/main/electron/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'only src/main/index.ts and src/main/electron/ import electron' }], patterns: [{ group: ['**/server/**', '**/agent-sim/**', '**/renderer/**'], message: 'the console main process talks to the server over HTTPS, not by importing it' }] }],
+    },
+  },
+  {
+    // ipcMain is wired in one place; everything else goes through the contract binders.
+    files: ['src/main/index.ts', 'src/main/electron/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/server/**', '**/agent-sim/**', '**/renderer/**'], message: 'no server, agent or renderer code in the main process' }] }],
+    },
+  },
+  {
+    // The renderer: browser code only, talking to the contract.
+    files: ['src/renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'the renderer uses window.tether, never ipcRenderer' }], patterns: [{ group: nodeBuiltins, message: 'no Node modules in the renderer' }, { group: ['**/main/**', '**/preload/**', '**/server/**', '**/agent-sim/**', '**/shared/node/**'], message: 'the renderer depends only on src/shared' }] }],
+    },
+  },
+  {
+    files: ['src/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...nodeBuiltins, '**/main/**', '**/renderer/**', '**/server/**', '**/agent-sim/**', '**/shared/node/**'], message: 'the sandboxed preload may use only electron and src/shared' }] }],
+    },
+  },
 );

@@ -5,7 +5,7 @@
  * loopback in one process — for field engineers without a connection and for training.
  *
  * Control on stdin, one command per line (plain words or JSON):
- *   fault SERIAL FAULT [SECONDS]   {"cmd":"fault","serial":"…","fault":"pressure-fault"}
+ *   fault SERIAL FAULT [SECONDS]   {"cmd":"fault","serial":"…","fault":"pressure-fault","id":7}
  *   clear SERIAL                   {"cmd":"clear","serial":"…"}
  *   list                           {"cmd":"list"}
  *   stop                           {"cmd":"stop"}
@@ -109,12 +109,25 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const lines = createInterface({ input: process.stdin });
-  lines.on('line', (line) => {
+  const onControlLine = (line: string) => {
+    // a JSON command may carry an id, echoed in its answer (answers can come out of order)
+    let id: unknown;
+    try {
+      id = line.trim().startsWith('{') ? (JSON.parse(line) as { id?: unknown }).id : undefined;
+    } catch {
+      id = undefined;
+    }
+    const tag = typeof id === 'number' ? { id } : {};
     void handleControl(line.trim()).then(
-      (answer) => answer && say(answer.human, { event: 'ack', ...answer.data }),
-      (err: unknown) => say(`error: ${(err as Error).message}`, { event: 'error', message: (err as Error).message }),
+      (answer) => answer && say(answer.human, { event: 'ack', ...tag, ...answer.data }),
+      (err: unknown) => say(`error: ${(err as Error).message}`, { event: 'error', ...tag, message: (err as Error).message }),
     );
+  };
+  createInterface({ input: process.stdin }).on('line', onControlLine);
+  // Run as an Electron utility process (the packaged console), control lines arrive on the parent port.
+  const parentPort = (process as { parentPort?: { on(event: 'message', listener: (e: { data: { line?: unknown } }) => void): void } }).parentPort;
+  parentPort?.on('message', (e) => {
+    if (typeof e.data?.line === 'string') onControlLine(e.data.line);
   });
 
   async function handleControl(line: string): Promise<{ human: string; data: Record<string, unknown> } | undefined> {

@@ -30,7 +30,7 @@ import { PollRegistry } from './agent-api/poll-registry.ts';
 import { liveRoutes } from './live/routes.ts';
 import { installErrorHandling } from './http/errors.ts';
 import { startJob } from './jobs.ts';
-import { TETHER_VERSION } from './version.ts';
+import { TETHER_VERSION } from '../src/shared/node/version.ts';
 
 /** The domain services of a node, for tools (CLI, simulator, tests) that act without HTTP. */
 export interface ServerServices {

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { z } from 'zod';
 import { TetherError, parseErrorBody } from '../../src/shared/errors.ts';
+import { describeConnectionError, proxyRefusal } from '../../src/shared/node/connection-errors.ts';
 import { DEVICE_SECRET_HEADER } from '../../src/shared/protocol/enroll.ts';
 import { type ProxySettings, bypassesProxy } from './config.ts';
 
@@ -25,16 +26,6 @@ export interface TransportOptions {
 /** Two connections at most: the held poll, and a short-lived one for urgent reports. */
 export type Channel = 'poll' | 'report';
 
-const CERT_ERRORS = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-]);
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
@@ -84,11 +75,7 @@ export class AgentTransport {
   ): Promise<z.output<S>> {
     const payload = Buffer.from(JSON.stringify(body));
     const { status, text, proxyStatus } = await this.send(path, payload, opts);
-    if (proxyStatus !== undefined && proxyStatus !== 200) {
-      throw proxyStatus === 407
-        ? new TetherError('PROXY_AUTH_REQUIRED', `the proxy ${this.proxyHost()} requires (other) credentials (407)`)
-        : new TetherError('PROXY_REFUSED', `the proxy ${this.proxyHost()} refused to connect to ${this.url.host} (${proxyStatus})`);
-    }
+    if (proxyStatus !== undefined && proxyStatus !== 200) throw proxyRefusal(proxyStatus, this.proxyHost(), this.url.host);
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;
@@ -183,12 +170,8 @@ export class AgentTransport {
   }
 
   private describe(err: Error & { code?: string }): TetherError {
-    const code = err.code ?? '';
-    if (err.name === 'AbortError' || code === 'ABORT_ERR') return new TetherError('SERVER_UNREACHABLE', 'request aborted');
-    if (CERT_ERRORS.has(code)) {
-      return new TetherError('CERT_PIN_MISMATCH', `the server at ${this.url.host} did not present a certificate from the pinned CA (${code}); refusing to talk to it`);
-    }
-    const via = this.usesProxy ? ` via proxy ${this.proxyHost()}` : '';
-    return new TetherError('SERVER_UNREACHABLE', `cannot reach ${this.url.host}${via}: ${code || err.message}`);
+    if (err.name === 'AbortError' || err.code === 'ABORT_ERR') return new TetherError('SERVER_UNREACHABLE', 'request aborted');
+    return describeConnectionError(err, { host: this.url.host, proxyHost: this.usesProxy ? this.proxyHost() : undefined });
   }
+
 }

@@ -40,6 +40,12 @@ export const ERROR_CODES = [
   'PROXY_REFUSED',
   'PROXY_AUTH_REQUIRED',
   'CONFIG_INVALID',
+  // console (renderer ↔ main contract, sessions, simulator)
+  'UNKNOWN_CHANNEL',
+  'SENDER_REJECTED',
+  'NOT_SIGNED_IN',
+  'SIMULATOR_FAILED',
+  'VAULT_UNAVAILABLE',
   // last resort: a server fault, never a client's
   'INTERNAL',
 ] as const;
@@ -89,6 +95,11 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   PROXY_REFUSED: 502,
   PROXY_AUTH_REQUIRED: 407,
   CONFIG_INVALID: 400,
+  UNKNOWN_CHANNEL: 400,
+  SENDER_REJECTED: 403,
+  NOT_SIGNED_IN: 401,
+  SIMULATOR_FAILED: 500,
+  VAULT_UNAVAILABLE: 500,
   INTERNAL: 500,
 };
 

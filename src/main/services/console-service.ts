@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { TetherError } from '../../shared/errors.ts';
+import { UserSchema } from '../../shared/api/auth.ts';
+import { CommandAcceptedSchema, CommandViewSchema } from '../../shared/api/commands.ts';
+import {
+  AlarmSchema,
+  CustomerSchema,
+  DeviceDetailSchema,
+  DeviceListResponseSchema,
+  EventsResponseSchema,
+  HistoryResponseSchema,
+} from '../../shared/api/fleet.ts';
+import type { Profile, SessionState } from '../../shared/ipc.ts';
+import type { EventHub, IpcHandlers } from '../dispatch.ts';
+import { isExternalAllowed } from '../security.ts';
+import { type ProfileService, SIMULATOR_PROFILE_ID } from './profiles.ts';
+import { ServerConnection } from './server-connection.ts';
+import type { SettingsStore } from './settings.ts';
+import type { SimulatorSupervisor } from './simulator.ts';
+import type { SecretVault } from './vault.ts';
+
+export interface ConsoleServiceDeps {
+  profiles: ProfileService;
+  settings: SettingsStore;
+  vault: SecretVault;
+  simulator: SimulatorSupervisor;
+  events: EventHub;
+  appInfo: { version: string; mode: 'electron' | 'browser'; platform: string };
+  /** Opens a URL in the system browser (already allow-listed by the caller). */
+  openExternal: (url: string) => Promise<void>;
+  /** Settings for connections (tests shorten the live backoff). */
+  connection?: { liveBackoff?: { baseMs: number; maxMs: number }; keepaliveMs?: number };
+}
+
+const refreshKey = (profileId: string) => `refresh-token:${profileId}`;
+const q = (params: Record<string, string | number | undefined>) => {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') search.set(k, String(v));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+};
+const enc = encodeURIComponent;
+
+/**
+ * The console's main-process behaviour behind the contract: profiles, sign-in (with the
+ * simulator started on demand), the one live server connection, and the fleet calls.
+ */
+export class ConsoleService {
+  private connection: ServerConnection | undefined;
+  private session: SessionState = { signedIn: false };
+
+  constructor(private readonly deps: ConsoleServiceDeps) {}
+
+  /** Resumes the last remembered session, if its refresh token is still good. */
+  async resumeLastSession(): Promise<void> {
+    const id = this.deps.settings.get().lastUsedProfileId;
+    if (!id || id === SIMULATOR_PROFILE_ID) return;
+    const token = this.deps.vault.get(refreshKey(id));
+    if (!token) return;
+    try {
+      const profile = this.deps.profiles.get(id);
+      const connection = this.connect(profile, profile.url, profile.caPem);
+      await connection.resume(token);
+      const user = await connection.call('GET', '/me', UserSchema);
+      this.adopt(connection, profile, user);
+    } catch {
+      this.deps.vault.delete(refreshKey(id));
+      this.disconnect();
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.connection?.close();
+    await this.deps.simulator.stop();
+  }
+
+  readonly handlers: IpcHandlers = {
+    'app.info': () => this.deps.appInfo,
+    'profiles.list': () => ({ profiles: this.deps.profiles.list(), lastUsedId: this.deps.settings.get().lastUsedProfileId }),
+    'profiles.save': (input) => this.deps.profiles.save(input),
+    'profiles.remove': (input) => {
+      this.deps.profiles.remove(input.id);
+      this.deps.vault.delete(refreshKey(input.id));
+      return {};
+    },
+    'session.get': () => this.session,
+    'session.signIn': async ({ profileId, username, password }) => {
+      const profile = this.deps.profiles.get(profileId);
+      if (profile.kind === 'simulator') throw new TetherError('VALIDATION_FAILED', 'start the offline simulator instead of signing in to it');
+      this.disconnect();
+      const connection = this.connect(profile, profile.url, profile.caPem);
+      try {
+        const login = await connection.signIn(username, password);
+        this.deps.settings.update((s) => ({ ...s, lastUsedProfileId: profile.id, lastUsername: { ...s.lastUsername, [profile.id]: username } }));
+        return this.adopt(connection, profile, login.user);
+      } catch (err) {
+        this.disconnect();
+        throw err;
+      }
+    },
+    'session.signInSimulator': async ({ devices }) => {
+      this.disconnect();
+      const endpoint = await this.deps.simulator.ensureRunning(devices);
+      const profile = { ...this.deps.profiles.get(SIMULATOR_PROFILE_ID), url: endpoint.url };
+      const connection = this.connect(profile, endpoint.url, endpoint.caPem);
+      try {
+        const login = await connection.signIn(endpoint.username, endpoint.password);
+        this.deps.settings.update((s) => ({ ...s, lastUsedProfileId: SIMULATOR_PROFILE_ID, simulatorDevices: devices }));
+        return this.adopt(connection, profile, login.user);
+      } catch (err) {
+        this.disconnect();
+        throw err;
+      }
+    },
+    'session.signOut': async () => {
+      const profile = this.session.signedIn ? this.session.profile : undefined;
+      await this.connection?.signOut();
+      this.connection = undefined;
+      this.session = { signedIn: false };
+      if (profile) this.deps.vault.delete(refreshKey(profile.id));
+      return {};
+    },
+    'fleet.customers': async () => this.api().call('GET', '/customers', z.object({ items: z.array(CustomerSchema) })),
+    'fleet.devices': async (input) => this.api().call('GET', `/devices${q(input)}`, DeviceListResponseSchema),
+    'fleet.device': async ({ id }) => this.api().call('GET', `/devices/${enc(id)}`, DeviceDetailSchema),
+    'fleet.history': async ({ id, key, limit }) => this.api().call('GET', `/devices/${enc(id)}/data-items/${enc(key)}/history${q({ limit })}`, HistoryResponseSchema),
+    'fleet.events': async ({ id, limit }) => this.api().call('GET', `/devices/${enc(id)}/events${q({ limit })}`, EventsResponseSchema),
+    'alarms.acknowledge': async ({ id }) => this.api().call('POST', `/alarms/${enc(id)}/acknowledge`, AlarmSchema),
+    'commands.list': async ({ deviceId }) => this.api().call('GET', `/devices/${enc(deviceId)}/commands${q({ limit: 50 })}`, z.object({ items: z.array(CommandViewSchema) })),
+    'commands.send': async ({ deviceId, name, params }) => this.api().call('POST', `/devices/${enc(deviceId)}/commands`, CommandAcceptedSchema, { name, params }),
+    'commands.get': async ({ id }) => this.api().call('GET', `/commands/${enc(id)}`, CommandViewSchema),
+    'simulator.status': () => this.deps.simulator.status(),
+    'simulator.injectFault': async ({ serial, fault }) => {
+      await this.deps.simulator.injectFault(serial, fault);
+      return {};
+    },
+    'simulator.clearFaults': async ({ serial }) => {
+      await this.deps.simulator.clearFaults(serial);
+      return {};
+    },
+    'shell.openExternal': async ({ url }) => {
+      if (!isExternalAllowed(url)) throw new TetherError('FORBIDDEN', 'that link is not on the list of pages the console may open');
+      await this.deps.openExternal(url);
+      return {};
+    },
+  };
+
+  private api(): ServerConnection {
+    if (!this.connection?.signedIn) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
+    return this.connection;
+  }
+
+  private connect(profile: Profile, url: string, caPem: string | null): ServerConnection {
+    const remember = profile.kind !== 'simulator' && this.deps.vault.persistent;
+    const connection: ServerConnection = new ServerConnection(
+      { url, caPem, proxy: this.deps.profiles.proxyFor(profile) },
+      {
+        onRefreshToken: (token) => {
+          if (!remember) return;
+          if (token) this.deps.vault.set(refreshKey(profile.id), token);
+          else this.deps.vault.delete(refreshKey(profile.id));
+        },
+        onLiveEvent: (event) => this.deps.events.emit('live.event', event),
+        onConnectionState: (state) => {
+          if (this.connection === connection) this.deps.events.emit('connection.state', state);
+        },
+        onSessionEnded: (error) => {
+          if (this.connection !== connection) return;
+          this.connection = undefined;
+          this.session = { signedIn: false };
+          this.deps.events.emit('session.ended', { code: error.code, message: error.message });
+        },
+        ...(this.deps.connection ?? {}),
+      },
+    );
+    this.connection = connection;
+    return connection;
+  }
+
+  private adopt(connection: ServerConnection, profile: Profile, user: z.infer<typeof UserSchema>): SessionState {
+    this.session = { signedIn: true, user, profile, serverUrl: connection.target.url };
+    connection.startLive();
+    return this.session;
+  }
+
+  private disconnect(): void {
+    this.connection?.close();
+    this.connection = undefined;
+    this.session = { signedIn: false };
+  }
+}

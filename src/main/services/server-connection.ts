@@ -1,0 +1,191 @@
+import axios, { type AxiosInstance } from 'axios';
+import type https from 'node:https';
+import type { z } from 'zod';
+import { TetherError, parseErrorBody } from '../../shared/errors.ts';
+import { describeConnectionError, proxyRefusal } from '../../shared/node/connection-errors.ts';
+import { LoginResponseSchema, TokenPairSchema, type LoginResponse, type TokenPair } from '../../shared/api/auth.ts';
+import type { LiveEvent } from '../../shared/api/live.ts';
+import type { ConnectionState } from '../../shared/ipc.ts';
+import { type ServerTarget, createHttpsAgent, proxyHostOf } from './http-agent.ts';
+import { LiveConnection } from './live-connection.ts';
+
+export interface ServerConnectionOptions {
+  /** A new refresh token to keep (or undefined when the session ended), for the vault. */
+  onRefreshToken?: (token: string | undefined) => void;
+  onLiveEvent?: (event: LiveEvent) => void;
+  onConnectionState?: (state: ConnectionState) => void;
+  /** The server ended the session; the console must sign in again. */
+  onSessionEnded?: (error: TetherError) => void;
+  requestTimeoutMs?: number;
+  liveBackoff?: { baseMs: number; maxMs: number };
+  keepaliveMs?: number;
+}
+
+type Method = 'GET' | 'POST';
+
+/**
+ * The console's link to one Tether server: REST over axios with the profile's pinned CA
+ * and proxy, an access token refreshed before it lapses (one refresh at a time — the
+ * server treats a reused refresh token as theft), and the live events socket. Every
+ * failure is a TetherError naming what went wrong: wrong password, locked account,
+ * unreachable server, certificate not from the pinned CA, proxy refusal.
+ */
+export class ServerConnection {
+  private readonly http: AxiosInstance;
+  private readonly agent: https.Agent;
+  private accessToken: string | undefined;
+  private refreshToken: string | undefined;
+  private refreshing: Promise<void> | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private live: LiveConnection | undefined;
+  private closed = false;
+
+  constructor(
+    readonly target: ServerTarget,
+    private readonly options: ServerConnectionOptions = {},
+  ) {
+    this.agent = createHttpsAgent(target);
+    this.http = axios.create({
+      baseURL: `${target.url.replace(/\/+$/, '')}/api/v1`,
+      httpsAgent: this.agent,
+      proxy: false,
+      timeout: options.requestTimeoutMs ?? 15_000,
+      validateStatus: () => true,
+      maxRedirects: 0,
+    });
+  }
+
+  get signedIn(): boolean {
+    return this.accessToken !== undefined;
+  }
+
+  async signIn(username: string, password: string): Promise<LoginResponse> {
+    const answer = await this.send('POST', '/auth/login', { username, password }, LoginResponseSchema, false);
+    this.adopt(answer);
+    return answer;
+  }
+
+  /** Resumes a remembered session from its refresh token. */
+  async resume(refreshToken: string): Promise<void> {
+    this.refreshToken = refreshToken;
+    await this.refresh();
+  }
+
+  /** An authenticated API call; an expired access token is refreshed once and the call repeated. */
+  async call<S extends z.ZodType>(method: Method, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+    if (this.refreshing) await this.refreshing.catch(() => undefined);
+    if (!this.accessToken) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
+    const used = this.accessToken;
+    try {
+      return await this.send(method, path, body, schema, true);
+    } catch (err) {
+      if (!(err instanceof TetherError)) throw err;
+      if (err.code === 'TOKEN_INVALID' || err.code === 'ACCOUNT_DISABLED') {
+        this.endSession(err);
+        throw err;
+      }
+      if (err.code !== 'TOKEN_EXPIRED') throw err;
+      // refresh only if nobody did since this call's token was taken
+      if (this.accessToken === used) await this.refresh();
+      else if (this.refreshing) await this.refreshing;
+      return this.send(method, path, body, schema, true);
+    }
+  }
+
+  startLive(): void {
+    this.live?.stop();
+    this.live = new LiveConnection({
+      url: this.target.url,
+      agent: this.agent,
+      caPem: this.target.caPem,
+      token: () => this.accessToken,
+      refresh: () => this.refresh(),
+      onEvent: (event) => this.options.onLiveEvent?.(event),
+      onState: (state) => this.options.onConnectionState?.(state),
+      onRevoked: (reason) => this.endSession(new TetherError('TOKEN_INVALID', `your session ended (${reason}); sign in again`)),
+      ...(this.options.liveBackoff ? { backoff: this.options.liveBackoff } : {}),
+      ...(this.options.keepaliveMs ? { keepaliveMs: this.options.keepaliveMs } : {}),
+    });
+    this.live.start();
+  }
+
+  /** Signs out on the server (best effort) and forgets the tokens. */
+  async signOut(): Promise<void> {
+    if (this.accessToken) await this.send('POST', '/auth/logout', {}, null, true).catch(() => undefined);
+    this.close();
+    this.options.onRefreshToken?.(undefined);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.live?.stop();
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.accessToken = undefined;
+    this.refreshToken = undefined;
+    this.agent.destroy();
+  }
+
+  /** One refresh at a time; callers during a refresh wait for it. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    if (!this.refreshToken) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
+    try {
+      const pair = await this.send('POST', '/auth/refresh', { refreshToken: this.refreshToken }, TokenPairSchema, false);
+      this.adopt(pair);
+      this.live?.renew(pair.accessToken);
+    } catch (err) {
+      if (err instanceof TetherError && ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_DISABLED'].includes(err.code)) {
+        this.endSession(err);
+      }
+      throw err;
+    }
+  }
+
+  private adopt(pair: TokenPair): void {
+    this.accessToken = pair.accessToken;
+    this.refreshToken = pair.refreshToken;
+    this.options.onRefreshToken?.(pair.refreshToken);
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    // refresh at 80 % of the lifetime so calls and the live socket never see it lapse
+    this.refreshTimer = setTimeout(() => void this.refresh().catch(() => undefined), pair.expiresIn * 800);
+    this.refreshTimer.unref();
+  }
+
+  private endSession(error: TetherError): void {
+    if (this.closed) return;
+    this.close();
+    this.options.onRefreshToken?.(undefined);
+    this.options.onSessionEnded?.(error);
+  }
+
+  private async send<S extends z.ZodType>(method: Method, path: string, body: unknown, schema: S | null, authenticated: boolean): Promise<z.output<S>> {
+    let response;
+    try {
+      response = await this.http.request({
+        method,
+        url: path,
+        ...(body !== undefined ? { data: body } : {}),
+        headers: authenticated && this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {},
+      });
+    } catch (err) {
+      throw describeConnectionError(err as Error & { code?: string }, { host: new URL(this.target.url).host, proxyHost: proxyHostOf(this.target) });
+    }
+    if (response.status >= 400) {
+      const error = parseErrorBody(response.data);
+      if (error) throw new TetherError(error.error.code, error.error.message, error.error.details);
+      const proxyHost = proxyHostOf(this.target);
+      if (proxyHost) throw proxyRefusal(response.status, proxyHost, new URL(this.target.url).host);
+      throw new TetherError('SERVER_UNREACHABLE', `${new URL(this.target.url).host} answered HTTP ${response.status}; is this a Tether server?`);
+    }
+    if (!schema) return undefined as z.output<S>;
+    const parsed = schema.safeParse(response.data);
+    if (!parsed.success) throw new TetherError('SERVER_UNREACHABLE', `the server's answer to ${path} is not what this console expects (version mismatch?)`);
+    return parsed.data;
+  }
+}

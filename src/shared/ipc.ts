@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { UserSchema } from './api/auth.ts';
+import { CommandAcceptedSchema, CommandViewSchema } from './api/commands.ts';
+import {
+  AlarmSchema,
+  CustomerSchema,
+  DeviceDetailSchema,
+  DeviceEventSchema,
+  DeviceListResponseSchema,
+  DeviceModelIdSchema,
+  HistoryResponseSchema,
+} from './api/fleet.ts';
+import { LiveEventSchema } from './api/live.ts';
+import { DeviceStatusSchema, DataItemKeySchema } from './common.ts';
+import { ErrorCodeSchema } from './errors.ts';
+import { CommandNameSchema } from './protocol/commands.ts';
+
+/**
+ * The one contract between the console's renderer and its main process: every call
+ * (zod input and output) and every event. Two generic binders carry it — Electron IPC
+ * (src/main/ipc.ts) and a loopback WebSocket in browser mode (src/main/web.ts) — and both
+ * validate every payload against these schemas. Nothing is declared per channel anywhere
+ * else.
+ */
+
+const Id = z.string().min(1).max(64);
+const Empty = z.object({}).strict();
+
+export const ProxySettingsSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  username: z.string().max(256).optional(),
+  /** Only on input; stored in the vault, never returned. */
+  password: z.string().max(1024).optional(),
+});
+
+export const PROFILE_KINDS = ['hosted', 'custom', 'simulator'] as const;
+
+/** Where the console signs in: a hosted region, a custom server, or the offline simulator. */
+export const ProfileSchema = z.object({
+  id: Id,
+  name: z.string().min(1).max(128),
+  kind: z.enum(PROFILE_KINDS),
+  /** Server base URL; empty for the simulator until it runs. */
+  url: z.string().max(2048),
+  /** PEM of the CA the connection pins; null trusts the system store (hosted, public certificates). */
+  caPem: z.string().max(65_536).nullable(),
+  proxy: z.object({ url: z.string(), username: z.string().optional(), hasPassword: z.boolean() }).nullable(),
+  builtIn: z.boolean(),
+});
+export type Profile = z.infer<typeof ProfileSchema>;
+
+export const SaveProfileInputSchema = z
+  .object({
+    id: Id.optional(),
+    name: z.string().trim().min(1, 'give the profile a name').max(128),
+    url: z.url({ protocol: /^https$/, message: 'the server URL must start with https://' }),
+    caPem: z.string().max(65_536).regex(/-----BEGIN CERTIFICATE-----/, 'paste the CA certificate in PEM form').nullable(),
+    proxy: ProxySettingsSchema.nullable(),
+  })
+  .strict();
+export type SaveProfileInput = z.infer<typeof SaveProfileInputSchema>;
+
+export const SessionStateSchema = z.discriminatedUnion('signedIn', [
+  z.object({ signedIn: z.literal(false) }),
+  z.object({ signedIn: z.literal(true), user: UserSchema, profile: ProfileSchema, serverUrl: z.string() }),
+]);
+export type SessionState = z.infer<typeof SessionStateSchema>;
+
+export const CONNECTION_STATES = ['online', 'reconnecting', 'offline'] as const;
+export const ConnectionStateSchema = z.object({
+  state: z.enum(CONNECTION_STATES),
+  /** What the user should know: "server unreachable", "retrying in 4 s", … */
+  detail: z.string().nullable(),
+  since: z.string(),
+  /** True when the connection came back after a loss: views should reload what they show. */
+  resumed: z.boolean(),
+});
+export type ConnectionState = z.infer<typeof ConnectionStateSchema>;
+
+export const SIMULATOR_PHASES = ['idle', 'starting', 'ready', 'stopping', 'failed'] as const;
+export const SimulatorStatusSchema = z.object({
+  phase: z.enum(SIMULATOR_PHASES),
+  devices: z.number().int().nullable(),
+  message: z.string().nullable(),
+});
+export type SimulatorStatus = z.infer<typeof SimulatorStatusSchema>;
+
+export const SIM_FAULTS = [
+  'pressure-fault',
+  'low-battery',
+  'over-temperature',
+  'disk-full',
+  'service-down',
+  'queue-backlog',
+  'network-flap',
+  'agent-crash',
+] as const;
+
+export const AppInfoSchema = z.object({
+  version: z.string(),
+  mode: z.enum(['electron', 'browser']),
+  platform: z.string(),
+});
+
+/** Every renderer → main call. */
+export const IPC_CALLS = {
+  'app.info': { input: Empty, output: AppInfoSchema },
+  'profiles.list': { input: Empty, output: z.object({ profiles: z.array(ProfileSchema), lastUsedId: z.string().nullable() }) },
+  'profiles.save': { input: SaveProfileInputSchema, output: ProfileSchema },
+  'profiles.remove': { input: z.object({ id: Id }).strict(), output: Empty },
+  'session.get': { input: Empty, output: SessionStateSchema },
+  'session.signIn': {
+    input: z.object({ profileId: Id, username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict(),
+    output: SessionStateSchema,
+  },
+  /** Starts the bundled simulator (if it is not running) and signs in to it. */
+  'session.signInSimulator': { input: z.object({ devices: z.number().int().min(1).max(20_000) }).strict(), output: SessionStateSchema },
+  'session.signOut': { input: Empty, output: Empty },
+  'fleet.customers': { input: Empty, output: z.object({ items: z.array(CustomerSchema) }) },
+  'fleet.devices': {
+    input: z
+      .object({
+        q: z.string().max(128).optional(),
+        status: DeviceStatusSchema.optional(),
+        model: DeviceModelIdSchema.optional(),
+        customerId: Id.optional(),
+        limit: z.number().int().min(1).max(10_000).default(1000),
+        offset: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    output: DeviceListResponseSchema,
+  },
+  'fleet.device': { input: z.object({ id: Id }).strict(), output: DeviceDetailSchema },
+  'fleet.history': {
+    input: z.object({ id: Id, key: DataItemKeySchema, limit: z.number().int().min(1).max(5000).default(300) }).strict(),
+    output: HistoryResponseSchema,
+  },
+  'fleet.events': { input: z.object({ id: Id, limit: z.number().int().min(1).max(1000).default(100) }).strict(), output: z.object({ items: z.array(DeviceEventSchema) }) },
+  'alarms.acknowledge': { input: z.object({ id: Id }).strict(), output: AlarmSchema },
+  'commands.list': { input: z.object({ deviceId: Id }).strict(), output: z.object({ items: z.array(CommandViewSchema) }) },
+  'commands.send': {
+    input: z.object({ deviceId: Id, name: CommandNameSchema, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    output: CommandAcceptedSchema,
+  },
+  'commands.get': { input: z.object({ id: Id }).strict(), output: CommandViewSchema },
+  'simulator.status': { input: Empty, output: SimulatorStatusSchema },
+  'simulator.injectFault': { input: z.object({ serial: z.string().min(1).max(40), fault: z.enum(SIM_FAULTS) }).strict(), output: Empty },
+  'simulator.clearFaults': { input: z.object({ serial: z.string().min(1).max(40) }).strict(), output: Empty },
+  /** Opens a link in the system browser — only allow-listed destinations. */
+  'shell.openExternal': { input: z.object({ url: z.url() }).strict(), output: Empty },
+} as const;
+
+/** Every main → renderer event. */
+export const IPC_EVENTS = {
+  'connection.state': ConnectionStateSchema,
+  'live.event': LiveEventSchema,
+  'simulator.status': SimulatorStatusSchema,
+  'session.ended': z.object({ code: ErrorCodeSchema.nullable(), message: z.string() }),
+} as const;
+
+export type IpcCallName = keyof typeof IPC_CALLS;
+export type IpcEventName = keyof typeof IPC_EVENTS;
+export type IpcInput<K extends IpcCallName> = z.input<(typeof IPC_CALLS)[K]['input']>;
+export type IpcParsedInput<K extends IpcCallName> = z.output<(typeof IPC_CALLS)[K]['input']>;
+export type IpcOutput<K extends IpcCallName> = z.output<(typeof IPC_CALLS)[K]['output']>;
+export type IpcEventPayload<E extends IpcEventName> = z.output<(typeof IPC_EVENTS)[E]>;
+
+export const IPC_CALL_NAMES = Object.keys(IPC_CALLS) as IpcCallName[];
+export const IPC_EVENT_NAMES = Object.keys(IPC_EVENTS) as IpcEventName[];
+
+export function isIpcCallName(value: unknown): value is IpcCallName {
+  return typeof value === 'string' && Object.hasOwn(IPC_CALLS, value);
+}
+
+/** An error as it crosses the contract (a TetherError's code, message and details). */
+export const IpcErrorSchema = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type IpcError = z.infer<typeof IpcErrorSchema>;
+
+/**
+ * What `window.tether` is, in Electron (preload) and in browser mode (WebSocket client):
+ * `invoke` any call of the table, `on` any event. Rejections carry an IpcError.
+ */
+export interface TetherBridge {
+  invoke<K extends IpcCallName>(name: K, input: IpcInput<K>): Promise<IpcOutput<K>>;
+  on<E extends IpcEventName>(event: E, listener: (payload: IpcEventPayload<E>) => void): () => void;
+}
+
+/** Electron IPC channel names: one for calls, one for events. */
+export const IPC_CHANNEL = { call: 'tether:call', event: 'tether:event' } as const;
+
+/** Browser-mode bridge wire messages. */
+export const BridgeRequestSchema = z.object({ id: z.number().int().nonnegative(), call: z.string().max(64), input: z.unknown() });
+export type BridgeMessage =
+  | { type: 'result'; id: number; ok: true; output: unknown }
+  | { type: 'result'; id: number; ok: false; error: IpcError }
+  | { type: 'event'; event: IpcEventName; payload: unknown };
