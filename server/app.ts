@@ -135,7 +135,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     services,
     bootstrapAdmin,
     async listen() {
-      await app.listen({ host: config.host, port: config.port });
+      // a deep accept queue: thousands of agents reconnect at once after a restart
+      await app.listen({ host: config.host, port: config.port, backlog: 4096 });
       stopJobs.push(
         startJob('status-sweep', config.statusSweepMs, log, () => sweepMissingDevices(ctx)),
         startJob('command-expiry', 1000, log, () => commands.expireOverdue()),

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import https from 'node:https';
+import { type SecureContext, createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { z } from 'zod';
@@ -58,8 +59,15 @@ export class AgentTransport {
   private readonly url: URL;
   private readonly lookup: ReturnType<typeof mappedLookup>;
 
+  /** One TLS context (pinned CA, device certificate) for every connection this transport makes. */
+  private readonly secureContext: SecureContext;
+
   constructor(private readonly options: TransportOptions) {
     this.url = new URL(options.serverUrl);
+    this.secureContext = createSecureContext({
+      ca: options.serverCaPem,
+      ...(options.identity ? { cert: options.identity.certificatePem, key: options.identity.privateKeyPem } : {}),
+    });
     this.lookup = mappedLookup(Object.fromEntries(Object.entries(options.hostMap ?? {}).map(([k, v]) => [k.toLowerCase(), v])));
   }
 
@@ -135,24 +143,25 @@ export class AgentTransport {
     const identity = this.options.identity;
     return new Promise((resolve, reject) => {
       let proxyStatus: number | undefined;
-      const req = https.request(
-        {
-          protocol: 'https:',
-          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-          port: this.url.port || 443,
-          path,
-          method: 'POST',
-          agent: this.agentFor(opts.channel),
-          ca: this.options.serverCaPem,
-          ...(identity ? { cert: identity.certificatePem, key: identity.privateKeyPem } : {}),
-          lookup: this.lookup as never,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': payload.length,
-            ...(identity ? { [DEVICE_SECRET_HEADER]: identity.deviceSecret } : {}),
-          },
-          ...(opts.signal ? { signal: opts.signal } : {}),
+      // secureContext is handed on to tls.connect (the RequestOptions type does not list it)
+      const requestOptions: https.RequestOptions & { secureContext: SecureContext } = {
+        protocol: 'https:',
+        hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+        port: this.url.port || 443,
+        path,
+        method: 'POST',
+        agent: this.agentFor(opts.channel),
+        secureContext: this.secureContext,
+        lookup: this.lookup as never,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': payload.length,
+          ...(identity ? { [DEVICE_SECRET_HEADER]: identity.deviceSecret } : {}),
         },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      };
+      const req = https.request(
+        requestOptions,
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -21,8 +21,8 @@ export async function authenticateDevice(ctx: ServerContext, request: FastifyReq
   if (!socket.authorized) {
     reason = socket.getPeerCertificate?.()?.subject ? `client certificate not trusted (${String(socket.authorizationError)})` : 'no client certificate';
   } else {
-    const cert = socket.getPeerCertificate();
-    claimedId = typeof cert.subject?.CN === 'string' ? cert.subject.CN : null;
+    const cert = peerIdentity(socket);
+    claimedId = cert.cn;
     const device = claimedId
       ? await ctx.db.selectFrom('devices').selectAll().where('id', '=', claimedId).executeTakeFirst()
       : undefined;
@@ -49,6 +49,19 @@ export async function authenticateDevice(ctx: ServerContext, request: FastifyReq
     detail: { reason, path: request.url.split('?')[0] },
   });
   throw new TetherError('DEVICE_AUTH_FAILED', `device authentication failed: ${reason}`);
+}
+
+/** A TLS session's client certificate never changes: read it once per connection. */
+const identities = new WeakMap<TLSSocket, { cn: string | null; fingerprint256: string }>();
+
+function peerIdentity(socket: TLSSocket): { cn: string | null; fingerprint256: string } {
+  let identity = identities.get(socket);
+  if (!identity) {
+    const cert = socket.getPeerCertificate();
+    identity = { cn: typeof cert.subject?.CN === 'string' ? cert.subject.CN : null, fingerprint256: cert.fingerprint256 };
+    identities.set(socket, identity);
+  }
+  return identity;
 }
 
 function safeEqualHex(a: string, b: string): boolean {

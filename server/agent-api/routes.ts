@@ -124,6 +124,14 @@ async function recordContact(
   body: z.output<typeof PollRequestSchema>,
 ): Promise<void> {
   const now = Date.now();
+  const routine = device.status === 'online' && device.agent_boot_id === body.agent.bootId && device.agent_version === body.agent.version
+    && device.software_version === body.softwareVersion && body.dropped === 0
+    && !body.dataItems.length && !body.events.length && !body.alarms.length && !body.commandUpdates.length;
+  if (routine) {
+    // The common idle poll: only the contact time changes — one statement, no transaction.
+    await ctx.db.updateTable('devices').set({ last_contact_at: now }).where('id', '=', device.id).execute();
+    return;
+  }
   const { live, commandChanges } = await ctx.db.transaction().execute(async (trx) => {
     const live: LiveEvent[] = [];
     const cameOnline = device.status !== 'online';

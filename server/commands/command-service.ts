@@ -138,6 +138,15 @@ export class CommandService {
    * acknowledged (lost answer, agent restart). Each is marked delivered before it leaves.
    */
   async takeDeliverable(deviceId: string, customerId: string): Promise<{ commands: CommandDelivery[]; cancels: string[] }> {
+    // Most polls find nothing: one indexed read decides before any transaction is opened.
+    const anything = await this.ctx.db
+      .selectFrom('commands')
+      .select('id')
+      .where('device_id', '=', deviceId)
+      .where((eb) => eb.or([eb('state', 'in', ['queued', 'delivered']), eb.and([eb('cancel_requested', '=', 1), eb('state', '=', 'running')])]))
+      .limit(1)
+      .executeTakeFirst();
+    if (!anything) return { commands: [], cancels: [] };
     const now = Date.now();
     const { deliveries, changes, cancels } = await this.ctx.db.transaction().execute(async (trx) => {
       const rows = await trx

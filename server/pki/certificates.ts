@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type webcrypto } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
 import {
   KEY_ALGORITHM,
   certificateFingerprint,
@@ -102,8 +104,7 @@ export async function signDeviceCsr(
 ): Promise<{ certPem: string; fingerprint256: string }> {
   const csr = new x509.Pkcs10CertificateRequest(csrPem);
   if (!(await csr.verify())) throw new Error('CSR signature does not verify');
-  const caCert = new x509.X509Certificate(deviceCa.certPem);
-  const caKey = await importPrivateKey(deviceCa.keyPem);
+  const { caCert, caKey } = await loadedAuthority(deviceCa);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
@@ -121,7 +122,19 @@ export async function signDeviceCsr(
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  return { certPem: cert.toString('pem'), fingerprint256: await certificateFingerprint(cert.toString('pem')) };
+  return { certPem: cert.toString('pem'), fingerprint256: await certificateFingerprint(cert) };
+}
+
+/** A CA's parsed certificate and imported key, made once per CA (enrollment signs many). */
+const authorities = new WeakMap<CertifiedKey, Promise<{ caCert: x509.X509Certificate; caKey: CryptoKey }>>();
+
+function loadedAuthority(ca: CertifiedKey): Promise<{ caCert: x509.X509Certificate; caKey: CryptoKey }> {
+  let loaded = authorities.get(ca);
+  if (!loaded) {
+    loaded = importPrivateKey(ca.keyPem).then((caKey) => ({ caCert: new x509.X509Certificate(ca.certPem), caKey }));
+    authorities.set(ca, loaded);
+  }
+  return loaded;
 }
 
 function isIpAddress(value: string): boolean {

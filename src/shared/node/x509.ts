@@ -28,8 +28,8 @@ export async function importPrivateKey(pem: string): Promise<CryptoKey> {
 }
 
 /** SHA-256 fingerprint in Node's `fingerprint256` notation (AA:BB:...). */
-export async function certificateFingerprint(certPem: string): Promise<string> {
-  const cert = new x509.X509Certificate(certPem);
+export async function certificateFingerprint(certPem: string | x509.X509Certificate): Promise<string> {
+  const cert = typeof certPem === 'string' ? new x509.X509Certificate(certPem) : certPem;
   const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', cert.rawData));
   return [...digest].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
 }
