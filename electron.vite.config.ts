@@ -21,7 +21,7 @@ export default defineConfig({
       rollupOptions: {
         input: { index: resolve('src/preload/index.ts') },
         external: ['electron'],
-        output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
       },
     },
   },
@@ -30,6 +30,9 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: 'out/renderer',
+      minify: process.env.TETHER_NO_MINIFY ? false : true,
+      // one bundle for a desktop app loaded from disk; splitting buys nothing here
+      chunkSizeWarningLimit: 2000,
       rollupOptions: { input: { index: resolve('src/renderer/index.html') } },
     },
   },

@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'child_process', 'net', 'tls', 'http', 'https', 'os', 'crypto'];
 
@@ -60,7 +61,10 @@ export default tseslint.config(
     // The renderer: browser code only, talking to the contract.
     files: ['src/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
     rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'warn',
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'the renderer uses window.tether, never ipcRenderer' }], patterns: [{ group: nodeBuiltins, message: 'no Node modules in the renderer' }, { group: ['**/main/**', '**/preload/**', '**/server/**', '**/agent-sim/**', '**/shared/node/**'], message: 'the renderer depends only on src/shared' }] }],
     },
   },

@@ -5,15 +5,13 @@ import { backoffDelay } from '../src/shared/backoff.ts';
 import type { DeviceModelId } from '../src/shared/device-models.ts';
 import { Agent } from './agent/agent.ts';
 import { type AgentConfig, type AgentConfigInput, parseAgentConfig } from './agent/config.ts';
-import { type DeviceFault, type SimulatedDevice, createSimulatedDevice, isDeviceFault } from './devices/index.ts';
+import { type SimulatedDevice, createSimulatedDevice } from './devices/index.ts';
+import { type SimFault, isDeviceFault, isSimFault } from '../src/shared/sim-faults.ts';
 
-/** Faults of the agent's connection rather than of the equipment. */
-export const AGENT_FAULTS = ['network-flap', 'agent-crash'] as const;
-export type AgentFault = (typeof AGENT_FAULTS)[number];
-export type FleetFault = DeviceFault | AgentFault;
+export type FleetFault = SimFault;
 
 export function isFleetFault(value: string): value is FleetFault {
-  return isDeviceFault(value) || (AGENT_FAULTS as readonly string[]).includes(value);
+  return isSimFault(value);
 }
 
 /** One simulated device and the real agent core driving it. */

@@ -25,7 +25,7 @@ function electronBinary(): { path: string } | { reason: string } {
   const probe = spawnSync(process.execPath, ['-e', "process.stdout.write(require('electron'))"], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
   if (probe.status === 0 && probe.stdout) return { path: probe.stdout };
   const why = `${probe.stderr ?? ''}${probe.error ? probe.error.message : ''}`.split('\n').map((l) => l.trim()).find((l) => /failed|error|ENOTFOUND|EAI_AGAIN|fetch/i.test(l));
-  return { reason: why ?? 'the Electron binary is not installed' };
+  return { reason: why ? `its binary could not be downloaded: ${why.replace(/^TypeError: /, '')}` : 'its binary is not installed' };
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {

@@ -1,30 +1,12 @@
 import type { AlarmSeverity, DataValue, EventSeverity } from '../../src/shared/common.ts';
-import { DEVICE_MODELS, type DeviceKind, type DeviceModelId } from '../../src/shared/device-models.ts';
+import { DEVICE_MODELS, type DeviceModelId } from '../../src/shared/device-models.ts';
 import type { DeviceAdapter, DeviceSignal } from '../agent/device.ts';
 import { SeededRandom, seedFromText } from './random.ts';
 
 /** Faults a trainee (or the random-fault scheduler) can inject into simulated equipment. */
-export const DEVICE_FAULTS = [
-  'pressure-fault',
-  'low-battery',
-  'over-temperature',
-  'disk-full',
-  'service-down',
-  'queue-backlog',
-] as const;
-export type DeviceFault = (typeof DEVICE_FAULTS)[number];
+import { FAULTS_BY_KIND, type DeviceFault } from '../../src/shared/sim-faults.ts';
 
-/** Narrows an untrusted string (a stdin command, a request) to a device fault. */
-export function isDeviceFault(value: string): value is DeviceFault {
-  return (DEVICE_FAULTS as readonly string[]).includes(value);
-}
-
-/** Which faults a kind of equipment can have: a server has no pressure transducer. */
-export const FAULTS_BY_KIND: Readonly<Record<DeviceKind, readonly DeviceFault[]>> = {
-  injector: ['pressure-fault', 'low-battery', 'over-temperature'],
-  infusion: ['pressure-fault', 'low-battery', 'over-temperature'],
-  server: ['disk-full', 'service-down', 'queue-backlog'],
-};
+export { DEVICE_FAULTS, FAULTS_BY_KIND, isDeviceFault, type DeviceFault } from '../../src/shared/sim-faults.ts';
 
 /** The software a simulated model reports when its options name none. */
 export const DEFAULT_SOFTWARE_VERSIONS: Readonly<Record<DeviceModelId, string>> = {

@@ -14,6 +14,7 @@ import { LiveEventSchema } from './api/live.ts';
 import { DeviceStatusSchema, DataItemKeySchema } from './common.ts';
 import { ErrorCodeSchema } from './errors.ts';
 import { CommandNameSchema } from './protocol/commands.ts';
+import { SIM_FAULTS } from './sim-faults.ts';
 
 /**
  * The one contract between the console's renderer and its main process: every call
@@ -85,16 +86,6 @@ export const SimulatorStatusSchema = z.object({
 });
 export type SimulatorStatus = z.infer<typeof SimulatorStatusSchema>;
 
-export const SIM_FAULTS = [
-  'pressure-fault',
-  'low-battery',
-  'over-temperature',
-  'disk-full',
-  'service-down',
-  'queue-backlog',
-  'network-flap',
-  'agent-crash',
-] as const;
 
 export const AppInfoSchema = z.object({
   version: z.string(),
@@ -116,6 +107,8 @@ export const IPC_CALLS = {
   /** Starts the bundled simulator (if it is not running) and signs in to it. */
   'session.signInSimulator': { input: z.object({ devices: z.number().int().min(1).max(20_000) }).strict(), output: SessionStateSchema },
   'session.signOut': { input: Empty, output: Empty },
+  /** The live connection's state now (events only tell of changes). */
+  'connection.get': { input: Empty, output: ConnectionStateSchema.nullable() },
   'fleet.customers': { input: Empty, output: z.object({ items: z.array(CustomerSchema) }) },
   'fleet.devices': {
     input: z

@@ -58,6 +58,7 @@ export async function startConsole(home = mkdtempSync(join(tmpdir(), 'tether-e2e
 /** A test with one console process per worker (shared by the tests of a file). */
 export const test = base.extend<object, { consoleApp: ConsoleProcess }>({
   consoleApp: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern
     async ({}, use) => {
       const app = await startConsole();
       await use(app);

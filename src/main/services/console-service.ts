@@ -10,7 +10,7 @@ import {
   EventsResponseSchema,
   HistoryResponseSchema,
 } from '../../shared/api/fleet.ts';
-import type { Profile, SessionState } from '../../shared/ipc.ts';
+import type { ConnectionState, Profile, SessionState } from '../../shared/ipc.ts';
 import type { EventHub, IpcHandlers } from '../dispatch.ts';
 import { isExternalAllowed } from '../security.ts';
 import { type ProfileService, SIMULATOR_PROFILE_ID } from './profiles.ts';
@@ -48,6 +48,7 @@ const enc = encodeURIComponent;
 export class ConsoleService {
   private connection: ServerConnection | undefined;
   private session: SessionState = { signedIn: false };
+  private connectionState: ConnectionState | null = null;
 
   constructor(private readonly deps: ConsoleServiceDeps) {}
 
@@ -112,6 +113,7 @@ export class ConsoleService {
         throw err;
       }
     },
+    'connection.get': () => (this.session.signedIn ? this.connectionState : null),
     'session.signOut': async () => {
       const profile = this.session.signedIn ? this.session.profile : undefined;
       await this.connection?.signOut();
@@ -162,7 +164,9 @@ export class ConsoleService {
         },
         onLiveEvent: (event) => this.deps.events.emit('live.event', event),
         onConnectionState: (state) => {
-          if (this.connection === connection) this.deps.events.emit('connection.state', state);
+          if (this.connection !== connection) return;
+          this.connectionState = state;
+          this.deps.events.emit('connection.state', state);
         },
         onSessionEnded: (error) => {
           if (this.connection !== connection) return;
@@ -186,6 +190,7 @@ export class ConsoleService {
   private disconnect(): void {
     this.connection?.close();
     this.connection = undefined;
+    this.connectionState = null;
     this.session = { signedIn: false };
   }
 }

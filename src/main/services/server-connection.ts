@@ -170,7 +170,8 @@ export class ServerConnection {
       response = await this.http.request({
         method,
         url: path,
-        ...(body !== undefined ? { data: body } : {}),
+        // a POST always carries a JSON body (an empty one would go out form-encoded: 415)
+        ...(body !== undefined ? { data: body } : method === 'POST' ? { data: {} } : {}),
         headers: authenticated && this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {},
       });
     } catch (err) {

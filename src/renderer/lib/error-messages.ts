@@ -1,0 +1,74 @@
+import type { ErrorCode } from '../../shared/errors.ts';
+
+/** What the renderer knows about a failure: a BridgeError, or anything else thrown. */
+interface CodedError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown> | undefined;
+}
+
+function isCodedError(value: unknown): value is CodedError {
+  return typeof value === 'object' && value !== null && typeof (value as CodedError).code === 'string' && typeof (value as CodedError).message === 'string';
+}
+
+/** Ends a fragment with a full stop unless it already has one. */
+function withStop(text: string): string {
+  const trimmed = text.trim();
+  return !trimmed || /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** "sign in first" → "Sign in first." — server and main messages are lower-case fragments. */
+function sentence(text: string): string {
+  const stopped = withStop(text);
+  return stopped ? stopped[0]!.toUpperCase() + stopped.slice(1) : '';
+}
+
+function retryAfterSeconds(details: Record<string, unknown> | undefined): number | undefined {
+  const value = details?.retryAfterSeconds;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * The message a field engineer reads for a failed call: phrased per error code (what
+ * happened and what to do), falling back to the message main or the server gave.
+ */
+export function describeError(error: unknown): string {
+  if (!isCodedError(error)) {
+    return sentence(error instanceof Error ? error.message : String(error)) || 'Something went wrong.';
+  }
+  const { code, message, details } = error;
+  switch (code) {
+    case 'INVALID_CREDENTIALS':
+      return 'Wrong username or password.';
+    case 'ACCOUNT_LOCKED': {
+      const seconds = retryAfterSeconds(details);
+      if (seconds === undefined) return 'This account is locked after too many failed sign-ins. Try again later.';
+      return `This account is locked after too many failed sign-ins. Try again in ${plural(Math.ceil(seconds / 60), 'minute')}.`;
+    }
+    case 'SERVER_UNREACHABLE': {
+      // main says "cannot reach <host>: <why>"; do not say it twice
+      const rest = message.trim().replace(/^cannot reach\s+/i, '');
+      return rest !== message.trim() ? `Cannot reach the server ${withStop(rest)}` : `Cannot reach the server: ${withStop(message)}`;
+    }
+    case 'CERT_PIN_MISMATCH':
+      return "The server's certificate does not match the one pinned for this profile — you may be behind a TLS-inspecting proxy or talking to the wrong server.";
+    case 'PROXY_REFUSED':
+    case 'PROXY_AUTH_REQUIRED':
+      return `The proxy refused the connection: ${withStop(message)}`;
+    case 'RATE_LIMITED': {
+      const seconds = retryAfterSeconds(details);
+      return `Too many requests. Try again in ${plural(Math.ceil(seconds ?? 60), 'second')}.`;
+    }
+    case 'SIMULATOR_FAILED':
+      return `The simulator could not run: ${withStop(message)}`;
+    case 'FORBIDDEN':
+      return `You are not allowed to do that: ${withStop(message)}`;
+    case 'NOT_SIGNED_IN':
+      return 'You are signed out. Sign in again.';
+    default:
+      return sentence(message) || 'Something went wrong.';
+  }
+}
+

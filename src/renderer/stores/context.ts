@@ -1,0 +1,36 @@
+import { createContext, useContext } from 'react';
+import { useStore } from 'zustand';
+import type { TetherBridge } from '../../shared/ipc.ts';
+import type { AppStores } from './app-stores.ts';
+import type { DeviceStoreState } from './device-store.ts';
+import type { FleetStoreState } from './fleet-store.ts';
+import type { SessionStoreState } from './session-store.ts';
+
+/** The stores of this window, provided once by main.tsx. */
+export const StoresContext = createContext<AppStores | null>(null);
+
+function useStores(): AppStores {
+  const stores = useContext(StoresContext);
+  if (!stores) throw new Error('StoresContext is missing: render inside <StoresContext value={…}>');
+  return stores;
+}
+
+/** The bridge, for calls that do not belong to a store (profiles, simulator faults). */
+export function useBridge(): TetherBridge {
+  return useStores().bridge;
+}
+
+/** A slice of the session store; re-renders only when the slice changes. */
+export function useSession<T>(selector: (state: SessionStoreState) => T): T {
+  return useStore(useStores().session, selector);
+}
+
+/** A slice of the fleet store; re-renders only when the slice changes. */
+export function useFleet<T>(selector: (state: FleetStoreState) => T): T {
+  return useStore(useStores().fleet, selector);
+}
+
+/** A slice of the device store; re-renders only when the slice changes. */
+export function useDevice<T>(selector: (state: DeviceStoreState) => T): T {
+  return useStore(useStores().device, selector);
+}
