@@ -34,6 +34,17 @@ test('signs in to the offline simulator and shows the fleet', async () => {
   await page.screenshot({ path: `${SCREENSHOTS}/fleet.png` });
 });
 
+test('follows the OS colour scheme', async () => {
+  const background = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark');
+  const dark = await background();
+  await page.screenshot({ path: `${SCREENSHOTS}/fleet-dark.png` });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'light');
+  expect(await background()).not.toBe(dark);
+});
+
 test('search narrows the fleet', async () => {
   const grid = page.getByRole('grid', { name: 'Devices' });
   await page.getByLabel('Search devices').fill('RAD-');

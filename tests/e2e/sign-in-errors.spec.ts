@@ -1,5 +1,7 @@
 import type { Page } from '@playwright/test';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createCertificateAuthority } from '../../server/pki/certificates.ts';
 import { SCREENSHOTS, expect, test } from './console.ts';
 import { type ServerProcess, startServerProcess } from './tether-server.ts';
@@ -19,11 +21,12 @@ async function closedPort(): Promise<number> {
   });
 }
 
-async function addProfile(name: string, url: string, caPem: string): Promise<void> {
+async function addProfile(name: string, url: string, caPem: string, proxyUrl?: string): Promise<void> {
   await page.getByRole('button', { name: 'Add server…' }).click();
   await page.getByLabel('Profile name').fill(name);
   await page.getByLabel('Server URL').fill(url);
   await page.getByLabel('CA certificate (PEM)').fill(caPem);
+  if (proxyUrl) await page.getByLabel('Proxy URL').fill(proxyUrl);
   await page.getByRole('button', { name: 'Save profile' }).click();
   await expect(page.getByRole('dialog')).toHaveCount(0);
 }
@@ -74,6 +77,24 @@ test('a certificate that does not match the pinned CA is refused', async () => {
   await addProfile('Wrong pin', server.url, foreign.certPem);
   await signIn('Wrong pin', 'admin', server.admin.password);
   await expect(page.getByRole('alert')).toContainText("does not match the one pinned for this profile");
+});
+
+test('a proxy that refuses the tunnel is named as the hop that failed', async () => {
+  // a real HTTP proxy on loopback that refuses every CONNECT, as a locked-down hospital proxy does
+  const proxy = createHttpServer();
+  proxy.on('connect', (_req, socket: Duplex) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const address = proxy.address();
+  const proxyPort = typeof address === 'object' && address ? address.port : 0;
+  try {
+    await addProfile('Behind proxy', server.url, server.caPem, `http://127.0.0.1:${proxyPort}`);
+    await signIn('Behind proxy', 'admin', server.admin.password);
+    await expect(page.getByRole('alert')).toContainText('The proxy refused the connection');
+    await expect(page.getByRole('alert')).toContainText(`127.0.0.1:${proxyPort}`);
+    await page.screenshot({ path: `${SCREENSHOTS}/sign-in-proxy-refused.png` });
+  } finally {
+    proxy.close();
+  }
 });
 
 test('the right password signs in', async () => {
