@@ -1,8 +1,7 @@
 import type { Page } from '@playwright/test';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { createCertificateAuthority } from '../../server/pki/certificates.ts';
+import { startConnectProxy } from '../helpers/connect-proxy.ts';
 import { SCREENSHOTS, expect, test } from './console.ts';
 import { type ServerProcess, startServerProcess } from './tether-server.ts';
 
@@ -81,19 +80,16 @@ test('a certificate that does not match the pinned CA is refused', async () => {
 
 test('a proxy that refuses the tunnel is named as the hop that failed', async () => {
   // a real HTTP proxy on loopback that refuses every CONNECT, as a locked-down hospital proxy does
-  const proxy = createHttpServer();
-  proxy.on('connect', (_req, socket: Duplex) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address();
-  const proxyPort = typeof address === 'object' && address ? address.port : 0;
+  const proxy = await startConnectProxy('refuse');
+  const proxyPort = new URL(proxy.url).port;
   try {
-    await addProfile('Behind proxy', server.url, server.caPem, `http://127.0.0.1:${proxyPort}`);
+    await addProfile('Behind proxy', server.url, server.caPem, proxy.url);
     await signIn('Behind proxy', 'admin', server.admin.password);
     await expect(page.getByRole('alert')).toContainText('The proxy refused the connection');
     await expect(page.getByRole('alert')).toContainText(`127.0.0.1:${proxyPort}`);
     await page.screenshot({ path: `${SCREENSHOTS}/sign-in-proxy-refused.png` });
   } finally {
-    proxy.close();
+    await proxy.close();
   }
 });
 

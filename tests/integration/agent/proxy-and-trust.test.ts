@@ -1,9 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import net, { type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -23,66 +21,8 @@ import { type SeededDevice, seedCustomer } from '../../helpers/admin.ts';
 import { testAgentSettings } from '../../helpers/fleet.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { type ConnectProxy, startConnectProxy } from '../../helpers/connect-proxy.ts';
 
-/** A real HTTP CONNECT proxy on loopback that wants basic credentials `user:pass`. */
-interface ConnectProxy {
-  url: string;
-  /** CONNECT requests received, answered or not. */
-  connects: number;
-  /** `host:port` of each CONNECT. */
-  targets: string[];
-  /** When set, every CONNECT is answered 403. */
-  refuse: boolean;
-  close(): Promise<void>;
-}
-
-async function startConnectProxy(): Promise<ConnectProxy> {
-  const expected = `Basic ${Buffer.from('user:pass').toString('base64')}`;
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  };
-  const server = http.createServer((_req, res) => {
-    res.writeHead(405, { connection: 'close' });
-    res.end();
-  });
-  server.on('connection', track);
-  const proxy: ConnectProxy = {
-    url: '',
-    connects: 0,
-    targets: [],
-    refuse: false,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  server.on('connect', (req: http.IncomingMessage, client: Socket, head: Buffer) => {
-    proxy.connects += 1;
-    proxy.targets.push(req.url ?? '');
-    const reply = (status: string, extra = '') => client.end(`HTTP/1.1 ${status}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`);
-    if (proxy.refuse) return reply('403 Forbidden');
-    if (req.headers['proxy-authorization'] !== expected) return reply('407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="test"\r\n');
-    const target = new URL(`http://${req.url ?? ''}`);
-    // this proxy only ever reaches loopback
-    if (net.isIPv4(target.hostname) !== true || !target.hostname.startsWith('127.')) return reply('403 Forbidden');
-    const upstream = net.connect(Number(target.port), target.hostname, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    track(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('proxy has no port');
-  proxy.url = `http://127.0.0.1:${address.port}`;
-  return proxy;
-}
 
 /** A running agent and its simulated device, with what it said about its connection. */
 interface RunningAgent {
@@ -233,12 +173,12 @@ describe('agent behind an HTTP CONNECT proxy', () => {
 
   beforeAll(async () => {
     ts = await startTestServer({ pollWindowMs: 2000 });
-    proxy = await startConnectProxy();
+    proxy = await startConnectProxy('demand-auth');
     dir = tempDir('tether-agent-proxy-');
     devices = (await seedCustomer(ts, 'Proxy Clinic', Array.from({ length: 3 }, (_, i) => ({ serial: `PROXY-${i + 1}`, modelId: 'intego' as const })))).devices;
   });
   afterEach(() => {
-    proxy.refuse = false;
+    proxy.mode = 'demand-auth';
   });
   afterAll(async () => {
     await Promise.all(running.map((r) => r.stop()));
@@ -260,15 +200,15 @@ describe('agent behind an HTTP CONNECT proxy', () => {
   it('enrolls and polls through the proxy with its credentials; TLS stays end to end', async () => {
     const d = device(0);
     const cfg = config(d.serial, { url: proxy.url, username: 'user', password: 'pass' });
-    const before = proxy.connects;
+    const before = proxy.targets.length;
     const creds = await Agent.enroll(cfg, createSimulatedDevice({ serial: d.serial, modelId: d.modelId }), d.enrollmentCode);
-    const afterEnroll = proxy.connects;
+    const afterEnroll = proxy.targets.length;
     expect(afterEnroll).toBeGreaterThan(before);
 
     const r = runAgent(cfg, d, creds);
     try {
       await waitOnlineSince(ts, d.id, 0, 'device online through the proxy');
-      expect(proxy.connects).toBeGreaterThan(afterEnroll);
+      expect(proxy.targets.length).toBeGreaterThan(afterEnroll);
       expect(new Set(proxy.targets)).toEqual(new Set([new URL(ts.url).host]));
       expect(r.errors).toEqual([]);
     } finally {
@@ -281,10 +221,10 @@ describe('agent behind an HTTP CONNECT proxy', () => {
   it('reports PROXY_AUTH_REQUIRED without (or with wrong) proxy credentials, and the code is not spent', async () => {
     const d = device(1);
     const simulated = createSimulatedDevice({ serial: d.serial, modelId: d.modelId });
-    const before = proxy.connects;
+    const before = proxy.targets.length;
     await expect(Agent.enroll(config(d.serial, { url: proxy.url }), simulated, d.enrollmentCode)).rejects.toMatchObject({ code: 'PROXY_AUTH_REQUIRED' });
     await expect(Agent.enroll(config(d.serial, { url: proxy.url, username: 'user', password: 'nope' }), simulated, d.enrollmentCode)).rejects.toMatchObject({ code: 'PROXY_AUTH_REQUIRED' });
-    expect(proxy.connects).toBeGreaterThanOrEqual(before + 2);
+    expect(proxy.targets.length).toBeGreaterThanOrEqual(before + 2);
 
     const creds = await Agent.enroll(config(d.serial, { url: proxy.url, username: 'user', password: 'pass' }), simulated, d.enrollmentCode);
     expect(creds.deviceId).toBe(d.id);
@@ -292,25 +232,25 @@ describe('agent behind an HTTP CONNECT proxy', () => {
 
   it('reports PROXY_REFUSED when the proxy refuses the connection', async () => {
     const d = device(2);
-    proxy.refuse = true;
-    const before = proxy.connects;
+    proxy.mode = 'refuse';
+    const before = proxy.targets.length;
     const enrolling = Agent.enroll(config(d.serial, { url: proxy.url, username: 'user', password: 'pass' }), createSimulatedDevice({ serial: d.serial, modelId: d.modelId }), d.enrollmentCode);
     await expect(enrolling).rejects.toMatchObject({ code: 'PROXY_REFUSED' });
     await expect(enrolling).rejects.toThrow(/403/);
-    expect(proxy.connects).toBe(before + 1);
+    expect(proxy.targets.length).toBe(before + 1);
   });
 
   it('goes direct for a host listed in noProxy: the proxy sees no CONNECT', async () => {
     const d = device(2);
     // refusing, so a request that did go through it would fail
-    proxy.refuse = true;
+    proxy.mode = 'refuse';
     const cfg = config(d.serial, { url: proxy.url, noProxy: 'example.invalid, 127.0.0.1' });
-    const before = proxy.connects;
+    const before = proxy.targets.length;
     const creds = await Agent.enroll(cfg, createSimulatedDevice({ serial: d.serial, modelId: d.modelId }), d.enrollmentCode);
     const r = runAgent(cfg, d, creds);
     running.push(r);
     await waitOnlineSince(ts, d.id, 0, 'device online directly');
-    expect(proxy.connects).toBe(before);
+    expect(proxy.targets.length).toBe(before);
     expect(r.errors).toEqual([]);
   });
 });

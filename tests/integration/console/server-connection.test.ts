@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import http from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
@@ -17,6 +16,7 @@ import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin
 import { startFleet } from '../../helpers/fleet.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { type ConnectProxy, startConnectProxy } from '../../helpers/connect-proxy.ts';
 
 /** A loopback port nothing listens on (bound once, then released). */
 async function closedLoopbackPort(): Promise<number> {
@@ -27,62 +27,6 @@ async function closedLoopbackPort(): Promise<number> {
   return port;
 }
 
-/** How the test proxy answers CONNECT. */
-type ProxyMode = 'open' | 'refuse' | 'demand-auth';
-
-/** A real HTTP CONNECT proxy on loopback: tunnels to loopback only, or refuses (403) or wants `user:pass` (407). */
-interface ConnectProxy {
-  url: string;
-  mode: ProxyMode;
-  /** `host:port` of every CONNECT received, answered or not. */
-  targets: string[];
-  close(): Promise<void>;
-}
-
-async function startConnectProxy(): Promise<ConnectProxy> {
-  const expected = `Basic ${Buffer.from('user:pass').toString('base64')}`;
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  };
-  const server = http.createServer((_req, res) => {
-    res.writeHead(405, { connection: 'close' });
-    res.end();
-  });
-  server.on('connection', track);
-  const proxy: ConnectProxy = {
-    url: '',
-    mode: 'open',
-    targets: [],
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  server.on('connect', (req: http.IncomingMessage, client: Socket, head: Buffer) => {
-    proxy.targets.push(req.url ?? '');
-    const reply = (status: string, extra = '') => client.end(`HTTP/1.1 ${status}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`);
-    if (proxy.mode === 'refuse') return reply('403 Forbidden');
-    if (proxy.mode === 'demand-auth' && req.headers['proxy-authorization'] !== expected) {
-      return reply('407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="test"\r\n');
-    }
-    const target = new URL(`http://${req.url ?? ''}`);
-    if (!net.isIPv4(target.hostname) || !target.hostname.startsWith('127.')) return reply('403 Forbidden');
-    const upstream = net.connect(Number(target.port), target.hostname, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    track(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
-}
 
 /** The TetherError a promise rejects with (fails the test when it resolves or throws something else). */
 async function failure(promise: Promise<unknown>): Promise<TetherError> {
