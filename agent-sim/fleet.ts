@@ -1,8 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../src/shared/backoff.ts';
 import type { DeviceModelId } from '../src/shared/device-models.ts';
+import { TetherError } from '../src/shared/errors.ts';
+import type { ConsentDecision, ConsentRequest, DeviceSession, SessionRevocation } from '../src/shared/protocol/poll.ts';
 import { Agent } from './agent/agent.ts';
 import { type AgentConfig, type AgentConfigInput, parseAgentConfig } from './agent/config.ts';
 import { type SimulatedDevice, createSimulatedDevice } from './devices/index.ts';
@@ -12,6 +15,16 @@ export type FleetFault = SimFault;
 
 export function isFleetFault(value: string): value is FleetFault {
   return isSimFault(value);
+}
+
+/** A session as the operator at the device sees it (the grant itself is not shown). */
+export type OperatorSession = Omit<DeviceSession, 'grant'>;
+
+/** What the operator at one device sees: consent requests to answer, sessions to watch or revoke. */
+export interface OperatorView {
+  serial: string;
+  consents: ConsentRequest[];
+  sessions: OperatorSession[];
 }
 
 /** One simulated device and the real agent core driving it. */
@@ -31,17 +44,23 @@ export interface FleetOptions {
   tickMs?: number;
   /** How many enrollments run at once. */
   enrollConcurrency?: number;
+  /** One step of a simulated diagnostic (default 1000 ms). */
+  diagnosticStepMs?: number;
 }
 
 /**
  * Many agents in one process, each with its own device, data dir, credentials and TLS
  * connection to the server — exactly as separate devices would be — plus the faults a
- * trainee can inject: device faults, a network flap, an agent crash.
+ * trainee can inject (device faults, a network flap, an agent crash) and the part of the
+ * operator at each device: answering consent requests, watching and revoking sessions.
+ * Emits `operator` with a serial whenever that device's consents or sessions change.
  */
-export class Fleet {
+export class Fleet extends EventEmitter<{ operator: [serial: string] }> {
   readonly members = new Map<string, FleetMember>();
 
-  constructor(private readonly options: FleetOptions) {}
+  constructor(private readonly options: FleetOptions) {
+    super();
+  }
 
   /** Adds devices, enrolling those without stored credentials with their codes. */
   async add(specs: readonly { serial: string; modelId: DeviceModelId; enrollmentCode?: string | undefined }[]): Promise<void> {
@@ -95,20 +114,80 @@ export class Fleet {
     this.get(serial).device.clearFaults();
   }
 
+  /** Pending consents and active sessions of one device. */
+  operatorView(serial: string): OperatorView {
+    const { agent } = this.get(serial);
+    return {
+      serial,
+      consents: agent.pendingConsents(),
+      sessions: agent.activeSessions().map(({ grant: _grant, ...session }) => session),
+    };
+  }
+
+  /** The operator views of one device, or of every device with something to show. */
+  operatorViews(serial?: string): OperatorView[] {
+    if (serial) return [this.operatorView(serial)];
+    return [...this.members.keys()].map((s) => this.operatorView(s)).filter((v) => v.consents.length || v.sessions.length);
+  }
+
+  /**
+   * Answers a consent request on a device as its operator. Without a session id, the one
+   * request waiting there is meant; none or several is an error naming them.
+   */
+  decideConsent(serial: string, sessionId: string | undefined, approve: boolean, operator: string): ConsentDecision {
+    const { agent } = this.get(serial);
+    const id = sessionId ?? onlyOne(agent.pendingConsents().map((c) => c.sessionId), {
+      none: `no consent request is waiting on ${serial}`,
+      several: `consent requests are waiting on ${serial}`,
+    });
+    return agent.decideConsent(id, approve, operator);
+  }
+
+  /** Revokes a session on a device as its operator; without a session id, the one active there. */
+  revokeSession(serial: string, sessionId: string | undefined, operator: string): SessionRevocation {
+    const { agent } = this.get(serial);
+    const id = sessionId ?? onlyOne(agent.activeSessions().map((s) => s.sessionId), {
+      none: `no session is active on ${serial}`,
+      several: `sessions are active on ${serial}`,
+    });
+    return agent.revokeSession(id, operator);
+  }
+
   private restartAgent(member: FleetMember): void {
     member.agent = new Agent(member.config, member.device, member.agent.credentials, { logger: this.options.log });
+    this.watchOperator(member);
     member.agent.start();
+    this.emit('operator', member.serial); // a new agent knows no sessions until its first held poll
+  }
+
+  private watchOperator(member: FleetMember): void {
+    member.agent.on('operator', () => this.emit('operator', member.serial));
   }
 
   private async addOne(spec: { serial: string; modelId: DeviceModelId; enrollmentCode?: string | undefined }): Promise<void> {
     const config = parseAgentConfig({ ...this.options.agent, dataDir: join(this.options.dataDir, spec.serial) });
-    const device = createSimulatedDevice({ modelId: spec.modelId, serial: spec.serial, ...(this.options.tickMs ? { tickMs: this.options.tickMs } : {}) });
+    const device = createSimulatedDevice({
+      modelId: spec.modelId,
+      serial: spec.serial,
+      ...(this.options.tickMs ? { tickMs: this.options.tickMs } : {}),
+      ...(this.options.diagnosticStepMs ? { diagnosticStepMs: this.options.diagnosticStepMs } : {}),
+    });
     let credentials = Agent.storedCredentials(config.dataDir);
-    if (!credentials) {
+    // credentials from before session grants lack the grant key: enroll again when given a code
+    if (!credentials || (!credentials.grantPublicKeyPem && spec.enrollmentCode)) {
       if (!spec.enrollmentCode) throw new Error(`device ${spec.serial} is not enrolled and has no enrollment code`);
       credentials = await Agent.enroll(config, device, spec.enrollmentCode);
     }
     const agent = new Agent(config, device, credentials, { logger: this.options.log });
-    this.members.set(spec.serial, { serial: spec.serial, modelId: spec.modelId, device, agent, config });
+    const member: FleetMember = { serial: spec.serial, modelId: spec.modelId, device, agent, config };
+    this.watchOperator(member);
+    this.members.set(spec.serial, member);
   }
+}
+
+/** The one id in `ids`; none or several is an error the operator can act on. */
+function onlyOne(ids: readonly string[], words: { none: string; several: string }): string {
+  if (ids.length === 1 && ids[0]) return ids[0];
+  if (ids.length === 0) throw new TetherError('NOT_FOUND', words.none);
+  throw new TetherError('CONFLICT', `${ids.length} ${words.several}; name one: ${ids.join(', ')}`);
 }

@@ -1,6 +1,7 @@
 import type { TetherServer } from '../server/app.ts';
 import type { AdminActor } from '../server/users/users-service.ts';
 import { generatePassword } from '../server/auth/passwords.ts';
+import type { ScopePolicies } from '../src/shared/sessions.ts';
 import { SIM_CUSTOMERS, type PlannedDevice, planFleet } from './fleet-plan.ts';
 
 const SIM_ACTOR: AdminActor = { actorType: 'system', actorId: null, actorName: 'tether-sim', ip: null };
@@ -8,15 +9,31 @@ const SIM_ACTOR: AdminActor = { actorType: 'system', actorId: null, actorName: '
 /** The simulator's technician account: an engineer who sees the whole simulated fleet. */
 export const SIM_USERNAME = 'trainee';
 
+/** `--consent`: how the simulated customers answer session requests, for every scope. */
+export const SIM_CONSENT_MODES = ['auto', 'ask', 'deny'] as const;
+export type SimConsentMode = (typeof SIM_CONSENT_MODES)[number];
+
+export function isSimConsentMode(value: string): value is SimConsentMode {
+  return (SIM_CONSENT_MODES as readonly string[]).includes(value);
+}
+
+/** The customer policy a consent mode stands for: auto allows at once, ask asks the operator at the device. */
+export function simConsentPolicies(mode: SimConsentMode): ScopePolicies {
+  const policy = mode === 'auto' ? 'allow' : mode;
+  return { diagnose: policy, files: policy, tunnel: policy, deploy: policy };
+}
+
 /**
  * Brings the embedded server's records in line with a fleet of `n` devices: customers,
- * sites and devices are created when missing (audited as the simulator), and every
- * device that has no agent credentials yet gets a fresh enrollment code.
+ * sites and devices are created when missing (audited as the simulator), every customer
+ * gets the consent policy of `consent` (on every start), and every device that has no
+ * agent credentials yet gets a fresh enrollment code.
  */
 export async function provisionSimFleet(
   server: TetherServer,
   n: number,
   hasCredentials: (serial: string) => boolean,
+  consent: SimConsentMode = 'ask',
 ): Promise<(PlannedDevice & { enrollmentCode?: string })[]> {
   const { db } = server.ctx;
   const { fleet } = server.services;
@@ -24,6 +41,7 @@ export async function provisionSimFleet(
   for (const planned of SIM_CUSTOMERS) {
     let customer = await db.selectFrom('customers').select('id').where('name', '=', planned.name).executeTakeFirst();
     customer ??= await fleet.createCustomer({ name: planned.name, region: planned.region, country: planned.country }, SIM_ACTOR);
+    await server.services.sessions.setCustomerPolicy(customer.id, simConsentPolicies(consent), SIM_ACTOR);
     const ids: string[] = [];
     for (const site of planned.sites) {
       let row = await db.selectFrom('sites').select('id').where('customer_id', '=', customer.id).where('name', '=', site.name).executeTakeFirst();

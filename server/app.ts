@@ -28,6 +28,9 @@ import { commandRoutes } from './commands/routes.ts';
 import { agentRoutes } from './agent-api/routes.ts';
 import { PollRegistry } from './agent-api/poll-registry.ts';
 import { liveRoutes } from './live/routes.ts';
+import { GrantIssuer } from './sessions/grants.ts';
+import { SessionService } from './sessions/session-service.ts';
+import { sessionRoutes } from './sessions/routes.ts';
 import { installErrorHandling } from './http/errors.ts';
 import { startJob } from './jobs.ts';
 import { TETHER_VERSION } from '../src/shared/node/version.ts';
@@ -38,6 +41,7 @@ export interface ServerServices {
   users: UsersService;
   fleet: FleetService;
   commands: CommandService;
+  sessions: SessionService;
   polls: PollRegistry;
 }
 
@@ -77,9 +81,12 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const users = new UsersService(ctx);
   const fleet = new FleetService(ctx);
   const commands = new CommandService(ctx, fleet);
+  const grants = await GrantIssuer.loadOrCreate(config.dataDir);
+  const sessions = new SessionService(ctx, fleet, commands, grants);
+  commands.sessions = sessions;
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);
-  const services: ServerServices = { auth, users, fleet, commands, polls };
+  const services: ServerServices = { auth, users, fleet, commands, sessions, polls };
   const bootstrapAdmin = await users.ensureBootstrapAdmin();
 
   const app = Fastify({
@@ -121,10 +128,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     await api.register(userRoutes(auth, users));
     await api.register(fleetRoutes(auth, fleet));
     await api.register(commandRoutes(auth, commands));
+    await api.register(sessionRoutes(auth, sessions, fleet));
     await api.register(auditRoutes(auth, ctx.audit));
     await api.register(liveRoutes(auth, bus));
   }, { prefix: API_PREFIX });
-  await app.register(agentRoutes(ctx, { commands, polls, history }));
+  await app.register(agentRoutes(ctx, { commands, sessions, grants, polls, history }));
 
   const stopJobs: (() => void)[] = [];
   let closed = false;
@@ -140,6 +148,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       stopJobs.push(
         startJob('status-sweep', config.statusSweepMs, log, () => sweepMissingDevices(ctx)),
         startJob('command-expiry', 1000, log, () => commands.expireOverdue()),
+        startJob('session-sweep', config.sessionSweepMs, log, () => sessions.sweep()),
         startJob('history-prune', 10_000, log, () => history.run()),
       );
       const address = app.server.address();

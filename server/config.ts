@@ -33,6 +33,13 @@ export const ServerConfigSchema = z
     /** Points kept per data item; older ones are pruned. */
     historyPerDataItem: z.number().int().min(10).max(1_000_000).default(1000),
     bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** How long the device-side operator has to answer a consent request. */
+    consentTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+    /** Policy for scopes no customer or device policy names. */
+    defaultConsentPolicy: z.enum(['allow', 'ask', 'deny']).default('ask'),
+    sessionSweepMs: z.number().int().min(50).max(60_000).default(1000),
+    /** Output lines kept per command; beyond them a note says how many were dropped. */
+    commandOutputLimit: z.number().int().min(10).max(1_000_000).default(10_000),
   })
   .strict();
 

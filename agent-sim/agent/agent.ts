@@ -9,7 +9,17 @@ import { backoffDelay } from '../../src/shared/backoff.ts';
 import { TetherError } from '../../src/shared/errors.ts';
 import { createCsr } from '../../src/shared/node/x509.ts';
 import { AGENT_PATHS, EnrollResponseSchema, type AgentInfo } from '../../src/shared/protocol/enroll.ts';
-import { POLL_LIMITS, PollResponseSchema, type CommandUpdate, type PollRequest, type PollResponse } from '../../src/shared/protocol/poll.ts';
+import {
+  POLL_LIMITS,
+  PollResponseSchema,
+  type CommandUpdate,
+  type ConsentDecision,
+  type ConsentRequest,
+  type DeviceSession,
+  type PollRequest,
+  type PollResponse,
+  type SessionRevocation,
+} from '../../src/shared/protocol/poll.ts';
 import { z } from 'zod';
 import { AGENT_VERSION, type AgentConfig } from './config.ts';
 import { type AgentCredentials, loadCredentials, saveCredentials } from './credentials.ts';
@@ -19,7 +29,10 @@ import { LocalAuditFile } from './local-audit.ts';
 import { CommandJournal } from './command-journal.ts';
 import { CommandExecutor } from './executor.ts';
 import type { DeviceAdapter, DeviceSignal } from './device.ts';
-import { registerBuiltinHandlers } from './handlers.ts';
+import { registerBuiltinHandlers, registerDiagnosticHandlers } from './handlers.ts';
+import { GrantVerifier } from './grants.ts';
+import { PendingCommandUpdates } from './pending-updates.ts';
+import { ServiceSessions, type SessionOutgoing } from './sessions.ts';
 
 export type AgentState = 'stopped' | 'connecting' | 'connected' | 'backoff';
 
@@ -27,6 +40,17 @@ export interface AgentEvents {
   state: [AgentState];
   'connection-error': [TetherError];
   polled: [PollResponse];
+  /** Pending consent requests or active sessions changed: the operator's view needs a refresh. */
+  operator: [];
+}
+
+/** What one request carries, kept to be put back if it fails. */
+interface Outgoing {
+  body: PollRequest;
+  batch: TelemetryReport[];
+  dropped: number;
+  updates: CommandUpdate[];
+  sessions: SessionOutgoing;
 }
 
 /** How far back results are re-reported after a restart. */
@@ -38,17 +62,22 @@ const RE_REPORT_WINDOW_MS = 24 * 3600_000;
  * short-lived second request sends urgent news (alarms, results) while a poll is held.
  * On any failure it backs off with full jitter and reconnects, resolving the server's
  * name afresh; while away, telemetry waits in a bounded queue.
+ *
+ * Privileged work needs a service session the customer granted: the agent verifies each
+ * session's grant itself, and offers the operator at the device (a hospital biomed, say)
+ * the consent requests to answer and the sessions to watch or revoke.
  */
 export class Agent extends EventEmitter<AgentEvents> {
   readonly bootId = randomBytes(12).toString('hex');
   readonly audit: LocalAuditFile;
   private readonly journal: CommandJournal;
   private readonly executor: CommandExecutor;
+  private readonly sessions: ServiceSessions;
   private readonly queue: OutboundQueue;
   private readonly transport: AgentTransport;
   private readonly log: Logger;
   private readonly lastReported = new Map<string, { value: unknown; at: number }>();
-  private pendingUpdates = new Map<string, CommandUpdate>();
+  private readonly pendingUpdates = new PendingCommandUpdates();
   private currentState: AgentState = 'stopped';
   private abort = new AbortController();
   private pollInFlight = false;
@@ -79,8 +108,17 @@ export class Agent extends EventEmitter<AgentEvents> {
       hostMap: config.hostMap,
       identity: credentials,
     });
-    this.executor = new CommandExecutor(this.journal, this.audit, (update, urgent) => this.queueUpdate(update, urgent));
+    this.sessions = new ServiceSessions({
+      verifier: new GrantVerifier(credentials.grantPublicKeyPem, credentials.deviceId),
+      audit: this.audit,
+      statePath: join(config.dataDir, 'sessions.json'),
+      endCommands: (sessionId, message) => this.executor.endSession(sessionId, message),
+      onChange: () => this.emit('operator'),
+      onOutgoing: () => this.scheduleFlush(true),
+    });
+    this.executor = new CommandExecutor(this.journal, this.audit, (update, urgent) => this.queueUpdate(update, urgent), { guard: this.sessions });
     registerBuiltinHandlers(this.executor, this);
+    registerDiagnosticHandlers(this.executor, device);
   }
 
   /**
@@ -106,6 +144,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         certificatePem: answer.certificatePem,
         privateKeyPem: keyPem,
         deviceSecret: answer.deviceSecret,
+        grantPublicKeyPem: answer.grantPublicKeyPem,
         serverUrl: config.serverUrl,
         enrolledAt: new Date().toISOString(),
       };
@@ -139,6 +178,33 @@ export class Agent extends EventEmitter<AgentEvents> {
     return Math.round((Date.now() - this.startedAt) / 1000);
   }
 
+  /** Consent requests waiting for the operator at the device; `expiresInMs` counts down live. */
+  pendingConsents(): ConsentRequest[] {
+    return this.sessions.pendingConsents();
+  }
+
+  /**
+   * The operator approves or denies a consent request. The decision is audited here and
+   * sent at once (kept, across restarts too, until the server has it). Throws NOT_FOUND
+   * when no such request waits, SESSION_NOT_ACTIVE when it timed out.
+   */
+  decideConsent(sessionId: string, approve: boolean, operator: string): ConsentDecision {
+    return this.sessions.decideConsent(sessionId, approve, operator);
+  }
+
+  /** Who is connected now: each active session with its controller, observers, scopes and expiry. */
+  activeSessions(): DeviceSession[] {
+    return this.sessions.activeSessions();
+  }
+
+  /**
+   * The operator ends a session at the device: its running commands are aborted, later
+   * ones refused even if the server still sends them, and the server is told at once.
+   */
+  revokeSession(sessionId: string, operator: string): SessionRevocation {
+    return this.sessions.revokeSession(sessionId, operator);
+  }
+
   start(): void {
     if (this.loop) return;
     this.abort = new AbortController();
@@ -163,6 +229,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.abort.abort();
     this.executor.abortAll();
+    this.sessions.close();
     await this.loop.catch(() => undefined);
     this.loop = undefined;
     if (options.goodbye) {
@@ -197,17 +264,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       // agent then knows it is connected before it parks a poll for the whole window.
       const outgoing = this.takeOutgoing(connected ? undefined : 0);
       this.pollInFlight = true;
+      let answer: PollResponse;
       try {
-        const answer = await this.transport.post(AGENT_PATHS.poll, outgoing.body, PollResponseSchema, {
+        answer = await this.transport.post(AGENT_PATHS.poll, outgoing.body, PollResponseSchema, {
           channel: 'poll',
           timeoutMs: 120_000 + this.config.requestTimeoutMs,
           signal,
         });
-        this.pollInFlight = false;
-        failures = 0;
-        this.setState('connected');
-        this.handleAnswer(answer);
-        this.scheduleFlushIfPending();
       } catch (err) {
         this.pollInFlight = false;
         this.restoreOutgoing(outgoing);
@@ -220,14 +283,34 @@ export class Agent extends EventEmitter<AgentEvents> {
         failures += 1;
         this.log.warn({ code: error.code, retryInMs: delay }, error.message);
         await sleep(delay, undefined, { signal }).catch(() => undefined);
+        continue;
       }
+      this.pollInFlight = false;
+      this.sessions.settle(outgoing.sessions, true);
+      failures = 0;
+      this.setState('connected');
+      // commands are accepted (journaled, reported) before the next poll is built
+      const verifying = this.handleAnswer(answer, outgoing.body.waitMs === undefined);
+      if (verifying) await verifying;
+      this.scheduleFlushIfPending();
     }
   }
 
-  private handleAnswer(answer: PollResponse): void {
+  /**
+   * Acts on an answer. Only a held poll's answer carries the session state (a report's
+   * answer has none, which must not read as "no sessions"). Basic commands are accepted
+   * and reported running before this returns; when privileged ones are having their
+   * grants verified, the returned promise settles once they are started or refused.
+   */
+  private handleAnswer(answer: PollResponse, held: boolean): Promise<void> | undefined {
     this.emit('polled', answer);
+    const failed = (err: unknown) => this.log.error({ err: (err as Error).message }, 'could not act on the server\'s answer');
+    // the state is there only on held-poll answers; absent never means "no sessions"
+    if (held && answer.sessions) {
+      void this.sessions.apply({ consents: answer.consents ?? [], sessions: answer.sessions, endedSessions: answer.endedSessions ?? [] }).catch(failed);
+    }
     if (answer.cancels.length) this.executor.cancel(answer.cancels);
-    if (answer.commands.length) this.executor.accept(answer.commands);
+    return answer.commands.length ? this.executor.accept(answer.commands)?.catch(failed) : undefined;
   }
 
   private onRequestError(error: TetherError): void {
@@ -237,11 +320,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
   }
 
-  /** What the next request carries: queued telemetry and pending command updates. */
-  private takeOutgoing(waitMs?: number): { body: PollRequest; batch: TelemetryReport[]; dropped: number; updates: CommandUpdate[] } {
+  /** What the next request carries: queued telemetry, pending command updates, the operator's decisions. */
+  private takeOutgoing(waitMs?: number): Outgoing {
     const { batch, dropped } = this.queue.take({ data: POLL_LIMITS.dataItems, event: POLL_LIMITS.events, alarm: POLL_LIMITS.alarms });
-    const updates = [...this.pendingUpdates.values()].slice(0, POLL_LIMITS.commandUpdates);
-    for (const u of updates) this.pendingUpdates.delete(u.id);
+    const updates = this.pendingUpdates.take(POLL_LIMITS.commandUpdates);
+    const sessions = this.sessions.takeOutgoing();
     const body: PollRequest = {
       agent: this.agentInfo(),
       softwareVersion: this.device.softwareVersion,
@@ -249,22 +332,28 @@ export class Agent extends EventEmitter<AgentEvents> {
       events: batch.flatMap((r) => (r.kind === 'event' ? [r.report] : [])),
       alarms: batch.flatMap((r) => (r.kind === 'alarm' ? [r.report] : [])),
       commandUpdates: updates,
+      consentDecisions: sessions.consentDecisions,
+      sessionRevocations: sessions.sessionRevocations,
       dropped,
       ...(waitMs !== undefined ? { waitMs } : {}),
     };
-    return { body, batch, dropped, updates };
+    return { body, batch, dropped, updates, sessions };
   }
 
-  private restoreOutgoing(outgoing: { batch: TelemetryReport[]; dropped: number; updates: CommandUpdate[] }): void {
+  private restoreOutgoing(outgoing: Outgoing): void {
     this.queue.restore(outgoing.batch, outgoing.dropped);
-    for (const u of outgoing.updates) {
-      if (!this.pendingUpdates.has(u.id)) this.pendingUpdates.set(u.id, u);
-    }
+    this.pendingUpdates.restore(outgoing.updates);
+    this.sessions.settle(outgoing.sessions, false);
   }
 
   private queueUpdate(update: CommandUpdate, urgent: boolean): void {
-    this.pendingUpdates.set(update.id, update);
+    this.pendingUpdates.put(update);
     this.scheduleFlush(urgent);
+  }
+
+  /** Whether command updates or the operator's decisions wait (both go up urgently). */
+  private get urgentPending(): boolean {
+    return this.pendingUpdates.size > 0 || this.sessions.hasOutgoing;
   }
 
   private onDeviceSignal(signal: DeviceSignal): void {
@@ -276,10 +365,10 @@ export class Agent extends EventEmitter<AgentEvents> {
           || (typeof signal.value === 'number' && typeof last.value === 'number'
             ? Math.abs(signal.value - last.value) >= band && signal.value !== last.value
             : signal.value !== last.value);
-        if (!changed && last && signal.at - last.at < this.config.fullReportIntervalMs) return;
+        if (!changed && !signal.written && last && signal.at - last.at < this.config.fullReportIntervalMs) return;
         this.lastReported.set(signal.key, { value: signal.value, at: signal.at });
         this.queue.push({ kind: 'data', report: { key: signal.key, value: signal.value, at: signal.at } });
-        this.scheduleFlush(false);
+        this.scheduleFlush(signal.written === true);
         return;
       }
       case 'event':
@@ -304,7 +393,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private scheduleFlushIfPending(): void {
-    if (this.pendingUpdates.size || this.queue.size) this.scheduleFlush(this.pendingUpdates.size > 0);
+    if (this.urgentPending || this.queue.size) this.scheduleFlush(this.urgentPending);
   }
 
   /**
@@ -327,7 +416,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private async flush(): Promise<void> {
     if (this.flushing || !this.pollInFlight || this.currentState !== 'connected') return;
-    if (!this.pendingUpdates.size && !this.queue.size) return;
+    if (!this.urgentPending && !this.queue.size) return;
     this.flushing = true;
     const outgoing = this.takeOutgoing(0);
     try {
@@ -336,13 +425,14 @@ export class Agent extends EventEmitter<AgentEvents> {
         timeoutMs: this.config.requestTimeoutMs,
         signal: this.abort.signal,
       });
-      this.handleAnswer(answer);
+      this.sessions.settle(outgoing.sessions, true);
+      await this.handleAnswer(answer, false);
     } catch (err) {
       this.restoreOutgoing(outgoing);
       if (!this.abort.signal.aborted) this.log.debug({ err: (err as Error).message }, 'report failed; the next poll carries it');
     } finally {
       this.flushing = false;
     }
-    if (this.pendingUpdates.size || this.queue.size) this.scheduleFlush(this.pendingUpdates.size > 0);
+    if (this.urgentPending || this.queue.size) this.scheduleFlush(this.urgentPending);
   }
 }

@@ -13,6 +13,12 @@ export const AgentCredentialsSchema = z.object({
   deviceSecret: z.string(),
   serverUrl: z.string(),
   enrolledAt: z.string(),
+  /**
+   * The server's grant key (SPKI PEM), pinned at enrollment: session grants are verified
+   * against it only. Absent in credentials from before sessions existed; such an agent
+   * refuses every privileged command until it is enrolled again.
+   */
+  grantPublicKeyPem: z.string().optional(),
 });
 export type AgentCredentials = z.infer<typeof AgentCredentialsSchema>;
 

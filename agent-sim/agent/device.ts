@@ -1,12 +1,38 @@
 import type { DataValue } from '../../src/shared/common.ts';
 import type { DeviceModelId } from '../../src/shared/device-models.ts';
+import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
 import type { AlarmReport, EventReport } from '../../src/shared/protocol/poll.ts';
 
-/** Something the equipment says: a data sample, an event, an alarm raised or cleared. */
+/**
+ * Something the equipment says: a data sample, an event, an alarm raised or cleared. A
+ * sample marked `written` is a value someone set remotely: it is reported whatever the
+ * dead band, so the console sees the change it asked for.
+ */
 export type DeviceSignal =
-  | { kind: 'data'; key: string; value: DataValue; at: number }
+  | { kind: 'data'; key: string; value: DataValue; at: number; written?: boolean }
   | { kind: 'event'; report: EventReport }
   | { kind: 'alarm'; report: AlarmReport };
+
+/** What a running diagnostic is given: when to stop, and where its progress and output go. */
+export interface DiagnosticContext {
+  /** Aborted when the engineer cancels, the session ends or the command runs out of time. */
+  readonly signal: AbortSignal;
+  /** How far it got (0–100), with an optional short phase description. */
+  progress(percent: number, message?: string): void;
+  /** One line of output for the engineer (streamed live). */
+  log(line: string): void;
+}
+
+/**
+ * Remote diagnostics a device offers (a subset of DIAGNOSTIC_CATALOG for its model). The
+ * agent checks the session grant and the parameters first; `run` does the work on the
+ * equipment, rejects promptly when the signal aborts, and resolves with a result that
+ * matches the catalog's result schema.
+ */
+export interface DeviceDiagnostics {
+  offered(): readonly DiagnosticName[];
+  run(name: DiagnosticName, params: Record<string, unknown>, context: DiagnosticContext): Promise<unknown>;
+}
 
 /**
  * The agent's view of the equipment it lives on. The simulator implements it for
@@ -23,4 +49,6 @@ export interface DeviceAdapter {
   /** Smallest numeric change worth reporting for `key` (0: any change). */
   deadband(key: string): number;
   subscribe(listener: (signal: DeviceSignal) => void): () => void;
+  /** Remote diagnostics, when the device has any. */
+  readonly diagnostics?: DeviceDiagnostics;
 }

@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TetherError } from '../../src/shared/errors.ts';
+import { DIAGNOSTIC_CATALOG } from '../../src/shared/protocol/diagnostics.ts';
 import { AGENT_VERSION } from './config.ts';
+import type { DeviceAdapter } from './device.ts';
 import type { CommandExecutor } from './executor.ts';
 import type { Agent } from './agent.ts';
 
@@ -26,4 +29,22 @@ export function registerBuiltinHandlers(executor: CommandExecutor, agent: Agent)
     const keys = Array.isArray(params.keys) ? (params.keys as string[]) : undefined;
     return { values: agent.device.read(keys) };
   });
+}
+
+/**
+ * The diagnostics the device offers, run by the device adapter. Their grants are checked
+ * by the executor before they get here; their results are checked against the catalog
+ * on the way out, so a device bug reads as a failed command, not as a malformed result.
+ */
+export function registerDiagnosticHandlers(executor: CommandExecutor, device: DeviceAdapter): void {
+  const diagnostics = device.diagnostics;
+  if (!diagnostics) return;
+  for (const name of diagnostics.offered()) {
+    executor.register(name, async (params, context) => {
+      const result = await diagnostics.run(name, params, context);
+      const checked = DIAGNOSTIC_CATALOG[name].result.safeParse(result);
+      if (!checked.success) throw new TetherError('COMMAND_FAILED', `the device returned a malformed ${name} result`);
+      return checked.data;
+    });
+  }
 }

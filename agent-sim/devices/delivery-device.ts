@@ -1,3 +1,4 @@
+import { type SelfTestCheck, selfTestCheck } from './diagnostics.ts';
 import type { SeededRandom } from './random.ts';
 import {
   type DeviceBehaviour,
@@ -113,6 +114,30 @@ export abstract class DeliveryDevice extends SimulatedDevice {
   /** Values the line fault shows besides the error code and the stopped flow. */
   protected abstract showLineFault(): void;
   protected abstract clearLineFault(): void;
+  /** Self-test checks of the fluid path and drive (the model's own hardware). */
+  protected abstract mechanismChecks(extended: boolean): SelfTestCheck[];
+
+  /** Power and temperature first, the model's mechanism, then memory and communications. */
+  protected selfTestChecks(extended: boolean): SelfTestCheck[] {
+    const { temperatureKey } = this.traits;
+    return [
+      selfTestCheck('Power supply', () => {
+        const level = this.number('battery');
+        return this.hasFault('low-battery') || level < 20
+          ? { failure: `battery failing: ${level.toFixed(0)} % and not holding charge`, detail: '' }
+          : { detail: `battery ${level.toFixed(0)} %, charger OK` };
+      }),
+      selfTestCheck('Temperature sensor', () => {
+        const celsius = this.number(temperatureKey);
+        return this.hasFault('over-temperature') || celsius > 40
+          ? { failure: `${celsius.toFixed(1)} °C and rising: cooling fan not responding`, detail: '' }
+          : { detail: `${celsius.toFixed(1)} °C, within 15–40 °C` };
+      }),
+      ...this.mechanismChecks(extended),
+      selfTestCheck('Controller memory', () => ({ detail: 'firmware and protocol memory checksums OK' })),
+      selfTestCheck('Communications', () => ({ detail: 'head link, network and service port OK' })),
+    ];
+  }
 
   protected advance(now: number): void {
     if (this.phase !== 'delivering' && --this.phaseTicksLeft <= 0) this.nextPhase(now);

@@ -1,8 +1,13 @@
-import type { DeviceModelId } from '../../src/shared/device-models.ts';
+import { DEVICE_MODELS, type DeviceModelId } from '../../src/shared/device-models.ts';
+import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
+import type { DiagnosticContext } from '../agent/device.ts';
 import { DeliveryDevice, LOW_BATTERY, overTemperature, round1 } from './delivery-device.ts';
+import { type LogSource, type SelfTestCheck, diagnosticParams, selfTestCheck } from './diagnostics.ts';
+import { type InjectorUnderTest, PLUNGER_TRAVEL_MM, plungerCalibrationCheck, pressureTransducerCheck } from './injector-diagnostics.ts';
 import {
   type DeviceBehaviour,
   type DeviceFault,
+  type SettingValue,
   type SimulatedDeviceOptions,
   type ThresholdRule,
   numberAt,
@@ -183,6 +188,75 @@ export class InjectorDevice extends DeliveryDevice {
     this.set('pressure.peak', 0);
   }
 
+  protected mechanismChecks(extended: boolean): SelfTestCheck[] {
+    const syringes = this.syringes();
+    return [
+      selfTestCheck('Pressure transducer', () =>
+        this.hasFault('pressure-fault')
+          ? { failure: `reads ${Math.round(this.profile.pressureLimit * 0.06)} psi at rest: out of calibration (${PRESSURE_ERROR})`, detail: '' }
+          : { detail: 'zero offset within 0.5 psi, span OK' }),
+      ...syringes.map((s) => selfTestCheck(`Syringe ${s} drive motor`, () => ({ detail: 'motor current and encoder OK' }))),
+      ...(extended
+        ? [
+            ...syringes.map((s) => selfTestCheck(`Plunger ${s} full travel`, () => ({ detail: `${PLUNGER_TRAVEL_MM} mm travel without stall` }))),
+            selfTestCheck('Stall detection', () => ({ detail: 'stall detected at the expected load' })),
+          ]
+        : []),
+    ];
+  }
+
+  protected configuration(): Record<string, SettingValue> {
+    const { profile } = this;
+    return {
+      'pressure.limit': this.number('pressure.limit'),
+      'flowRate.min': profile.flowRate.min,
+      'flowRate.max': profile.flowRate.max,
+      'syringeA.capacity': profile.syringe.A,
+      ...(profile.syringe.B > 0 ? { 'syringeB.capacity': profile.syringe.B } : {}),
+      'kvo.enabled': profile.syringe.B > 0,
+      'protocols.stored': 40,
+      language: 'en',
+    };
+  }
+
+  protected logSources(includeSystem: boolean): LogSource[] {
+    return [
+      { file: 'controller.log', entriesPerHour: 120 },
+      { file: 'injection-history.log', entriesPerHour: 8 },
+      { file: 'alarms.log', entriesPerHour: 2 },
+      { file: 'service.log', entriesPerHour: 15 },
+      ...(includeSystem ? [{ file: 'system.log', entriesPerHour: 400 }] : []),
+    ];
+  }
+
+  protected override modelDiagnostic(name: DiagnosticName, params: Record<string, unknown>, context: DiagnosticContext): Promise<unknown> {
+    switch (name) {
+      case 'pressure-transducer-check':
+        return pressureTransducerCheck(this.underTest(), diagnosticParams(name, params).targetPsi, context);
+      case 'plunger-calibration-check':
+        return plungerCalibrationCheck(this.underTest(), diagnosticParams(name, params).syringe, context);
+      default:
+        return super.modelDiagnostic(name, params, context);
+    }
+  }
+
+  /** What the mechanical checks see of this injector now. */
+  private underTest(): InjectorUnderTest {
+    return {
+      name: DEVICE_MODELS[this.modelId].name,
+      pressureLimit: this.profile.pressureLimit,
+      syringes: this.syringes(),
+      pressureFault: this.hasFault('pressure-fault'),
+      pressureErrorCode: PRESSURE_ERROR,
+      random: this.diagnosticRandom,
+      stepMs: this.diagnosticStepMs,
+    };
+  }
+
+  private syringes(): ('A' | 'B')[] {
+    return this.profile.syringe.B > 0 ? ['A', 'B'] : ['A'];
+  }
+
   private refillIfShort(syringe: 'A' | 'B', neededMl: number, now: number): boolean {
     const key = syringe === 'A' ? 'syringeA.volume' : 'syringeB.volume';
     if (this.number(key) >= neededMl) return false;
@@ -261,4 +335,41 @@ export class InfusionDevice extends DeliveryDevice {
   protected showLineFault(): void {}
 
   protected clearLineFault(): void {}
+
+  protected mechanismChecks(extended: boolean): SelfTestCheck[] {
+    return [
+      selfTestCheck('Occlusion sensor', () =>
+        this.hasFault('pressure-fault')
+          ? { failure: `line pressure sensor reports an occlusion (${OCCLUSION_ERROR})`, detail: '' }
+          : { detail: 'line pressure at rest 0.1 bar, sensor responding' }),
+      selfTestCheck('Dose calibrator', () => ({ detail: 'Cs-137 constancy within 2 %' })),
+      ...(extended
+        ? [
+            selfTestCheck('Peristaltic pump drive', () => ({ detail: 'rotation and flow sensor agree' })),
+            selfTestCheck('Pinch valves', () => ({ detail: 'all valves open and close' })),
+          ]
+        : []),
+    ];
+  }
+
+  protected configuration(): Record<string, SettingValue> {
+    return {
+      isotope: 'F-18',
+      'halfLife.minutes': 109.77,
+      'dose.maxMBq': 740,
+      'flowRate.max': 1.5,
+      'shielding.alarmCelsius': 40,
+      language: 'en',
+    };
+  }
+
+  protected logSources(includeSystem: boolean): LogSource[] {
+    return [
+      { file: 'controller.log', entriesPerHour: 100 },
+      { file: 'infusion-history.log', entriesPerHour: 4 },
+      { file: 'calibrator.log', entriesPerHour: 6 },
+      { file: 'alarms.log', entriesPerHour: 2 },
+      ...(includeSystem ? [{ file: 'system.log', entriesPerHour: 400 }] : []),
+    ];
+  }
 }

@@ -1,11 +1,18 @@
 import { DEVICE_MODELS } from '../../src/shared/device-models.ts';
+import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
+import type { DiagnosticContext } from '../agent/device.ts';
+import { type LogSource, type SelfTestCheck, diagnosticParams, pause, selfTestCheck } from './diagnostics.ts';
 import {
   type DeviceBehaviour,
   type DeviceValues,
+  type SettingValue,
   type SimulatedDeviceOptions,
   SimulatedDevice,
   numberAt,
 } from './simulated-device.ts';
+
+/** The Radimetrics services an engineer can restart remotely. */
+type RadimetricsService = 'dicomListener' | 'hl7Interface' | 'database' | 'web';
 
 const SERVICE_KEYS = ['service.dicomListener', 'service.hl7Interface', 'service.database', 'service.web'] as const;
 const SERVICE_LABELS: Readonly<Record<string, string>> = Object.fromEntries(
@@ -89,6 +96,8 @@ export class RadimetricsDevice extends SimulatedDevice {
   private diskBaseline: number;
   private burstTicksLeft = 0;
   private lastTickAt: number | undefined;
+  /** Services stopped by a restart in progress. */
+  private readonly restarting = new Set<RadimetricsService>();
 
   constructor(options: SimulatedDeviceOptions & { modelId: 'radimetrics' }) {
     super(options, RADIMETRICS_BEHAVIOUR);
@@ -110,12 +119,131 @@ export class RadimetricsDevice extends SimulatedDevice {
     const hour = Math.floor((now % DAY_MS) / HOUR_MS);
     if (this.burstTicksLeft > 0) this.burstTicksLeft -= 1;
     else if (this.random.chance(0.004)) this.burstTicksLeft = this.random.integer(10, 60);
-    this.set('service.dicomListener', this.hasFault('service-down') ? 'stopped' : 'running');
+    const listenerDown = this.hasFault('service-down') || this.restarting.has('dicomListener');
+    this.set('service.dicomListener', listenerDown ? 'stopped' : 'running');
     this.advanceQueues(now);
     this.advanceStorage(now);
     this.advanceLoad(hour);
     this.reportNightlyBackup(now);
     this.lastTickAt = now;
+  }
+
+  protected selfTestChecks(extended: boolean): SelfTestCheck[] {
+    const service = (name: string, key: string, detail: () => string) =>
+      selfTestCheck(name, () => (this.text(key) === 'running' ? { detail: detail() } : { failure: `${this.label(key)} is ${this.text(key)}`, detail: '' }));
+    return [
+      selfTestCheck('Processor and memory', () => {
+        const cpu = this.number('cpu');
+        const memory = this.number('memory');
+        const detail = `CPU ${cpu.toFixed(0)} %, memory ${memory.toFixed(0)} %`;
+        return cpu >= 95 || memory >= 90 ? { failure: `${detail}: overloaded`, detail } : { detail };
+      }),
+      selfTestCheck('Disk space', () => {
+        const disk = this.number('disk');
+        return disk >= 90
+          ? { failure: `${disk.toFixed(1)} % used: new studies may not be stored`, detail: '' }
+          : { detail: `${disk.toFixed(1)} % used` };
+      }),
+      service('Database service', 'service.database', () => `running, ${this.number('db.size').toFixed(1)} GB`),
+      selfTestCheck('DICOM listener', () => {
+        if (this.text('service.dicomListener') !== 'running') return { failure: 'not accepting associations on port 104', detail: '' };
+        const queued = this.number('queue.dicom');
+        return queued > 500
+          ? { failure: `accepting on port 104, but ${queued} objects wait to be processed`, detail: '' }
+          : { detail: `accepting on port 104, ${queued} objects queued` };
+      }),
+      service('HL7 interface', 'service.hl7Interface', () => 'listening on port 2575'),
+      service('Web portal', 'service.web', () => 'HTTPS on port 443 answering'),
+      ...(extended
+        ? [
+            selfTestCheck('DICOM C-ECHO', () =>
+              this.text('service.dicomListener') === 'running' ? { detail: 'echo to RADIMETRICS answered in 4 ms' } : { failure: 'no answer to C-ECHO', detail: '' }),
+            selfTestCheck('Database integrity', () => ({ detail: 'consistency check found no errors' })),
+            selfTestCheck('Backup volume', () => ({ detail: 'write and read-back test passed' })),
+          ]
+        : []),
+    ];
+  }
+
+  protected configuration(): Record<string, SettingValue> {
+    return {
+      'dicom.aeTitle': 'RADIMETRICS',
+      'dicom.port': 104,
+      'hl7.port': 2575,
+      'web.port': 443,
+      'retention.days': 730,
+      'backup.hourUtc': BACKUP_HOUR,
+      'purge.atDiskPercent': PURGE_AT_DISK_PERCENT,
+      'database.engine': 'SQL Server',
+    };
+  }
+
+  protected logSources(includeSystem: boolean): LogSource[] {
+    return [
+      { file: 'radimetrics-app.log', entriesPerHour: 600 },
+      { file: 'dicom-listener.log', entriesPerHour: 900 },
+      { file: 'hl7-interface.log', entriesPerHour: 200 },
+      { file: 'audit.log', entriesPerHour: 50 },
+      ...(includeSystem ? [{ file: 'windows-event.log', entriesPerHour: 300 }] : []),
+    ];
+  }
+
+  protected override modelDiagnostic(name: DiagnosticName, params: Record<string, unknown>, context: DiagnosticContext): Promise<unknown> {
+    if (name === 'restart-service') return this.restartService(diagnosticParams(name, params).service, context);
+    return super.modelDiagnostic(name, params, context);
+  }
+
+  /**
+   * Stops a service for a few seconds and starts it again; `service.<name>` shows it. A
+   * crashed DICOM listener comes back up. Canceled midway, the service is started anyway.
+   */
+  private async restartService(
+    service: RadimetricsService,
+    context: DiagnosticContext,
+  ): Promise<{ service: string; downtimeSeconds: number; state: string }> {
+    const key = `service.${service}`;
+    const label = this.label(key);
+    context.signal.throwIfAborted();
+    context.log(`Restarting ${label}`);
+    context.progress(0, `Stopping ${label}`);
+    context.log(`Stopping ${label}…`);
+    const stoppedAt = Date.now();
+    this.restarting.add(service);
+    this.write(key, 'stopped');
+    let restarted = false;
+    try {
+      await pause(this.diagnosticStepMs, context.signal);
+      context.log(`  ${label} stopped`);
+      context.progress(25, 'Waiting for connections to drain');
+      context.log('Waiting for open connections to drain…');
+      await pause(this.diagnosticStepMs, context.signal);
+      context.progress(50, `Starting ${label}`);
+      context.log(`Starting ${label}…`);
+      await pause(this.diagnosticStepMs, context.signal);
+      restarted = true;
+    } finally {
+      this.bringBack(service, restarted);
+    }
+    const downtimeSeconds = Math.round((Date.now() - stoppedAt) / 100) / 10;
+    context.progress(75, `Checking ${label}`);
+    context.log(`Checking ${label}…`);
+    await pause(this.diagnosticStepMs / 2, context.signal);
+    const state = this.text(key);
+    context.progress(100, `${label} ${state}`);
+    context.log(`${label} is ${state} (down ${downtimeSeconds.toFixed(1)} s)`);
+    return { service, downtimeSeconds, state };
+  }
+
+  /** Starts a restarted service again; a full restart also clears a crashed listener. */
+  private bringBack(service: RadimetricsService, cureCrash: boolean): void {
+    this.restarting.delete(service);
+    if (cureCrash && service === 'dicomListener') this.clearFault('service-down');
+    const crashed = service === 'dicomListener' && this.hasFault('service-down');
+    this.write(`service.${service}`, crashed ? 'stopped' : 'running');
+  }
+
+  private label(key: string): string {
+    return SERVICE_LABELS[key] ?? key;
   }
 
   private advanceQueues(now: number): void {

@@ -1,6 +1,9 @@
 import type { AlarmSeverity, DataValue, EventSeverity } from '../../src/shared/common.ts';
 import { DEVICE_MODELS, type DeviceModelId } from '../../src/shared/device-models.ts';
-import type { DeviceAdapter, DeviceSignal } from '../agent/device.ts';
+import { TetherError } from '../../src/shared/errors.ts';
+import { diagnosticsFor, type DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
+import type { DeviceAdapter, DeviceDiagnostics, DeviceSignal, DiagnosticContext } from '../agent/device.ts';
+import { type LogSource, type SelfTestCheck, collectLogBundle, diagnosticParams, pause, runSelfTest } from './diagnostics.ts';
 import { SeededRandom, seedFromText } from './random.ts';
 
 /** Faults a trainee (or the random-fault scheduler) can inject into simulated equipment. */
@@ -46,8 +49,13 @@ export interface SimulatedDeviceOptions {
   seed?: number;
   /** Interval between ticks when started (default 2000 ms). */
   tickMs?: number;
+  /** One step of a simulated diagnostic (default 1000 ms; a self-test takes about six). */
+  diagnosticStepMs?: number;
   now?: () => number;
 }
+
+/** A configuration value as read-configuration reports it. */
+export type SettingValue = string | number | boolean;
 
 /** What a model declares about itself: its alarms and how much change is worth reporting. */
 export interface DeviceBehaviour {
@@ -92,6 +100,9 @@ export abstract class SimulatedDevice implements DeviceAdapter {
   readonly softwareVersion: string;
   readonly tickMs: number;
   protected readonly random: SeededRandom;
+  /** Diagnostics draw from their own generator, so running one does not change the simulated story. */
+  protected readonly diagnosticRandom: SeededRandom;
+  protected readonly diagnosticStepMs: number;
   private readonly values: Record<string, DataValue> = {};
   private readonly itemKeys: readonly string[];
   private readonly behaviour: DeviceBehaviour;
@@ -108,7 +119,10 @@ export abstract class SimulatedDevice implements DeviceAdapter {
     this.softwareVersion = options.softwareVersion ?? DEFAULT_SOFTWARE_VERSIONS[options.modelId];
     this.tickMs = options.tickMs ?? 2000;
     this.now = options.now ?? Date.now;
-    this.random = new SeededRandom(options.seed ?? seedFromText(options.serial));
+    const seed = options.seed ?? seedFromText(options.serial);
+    this.random = new SeededRandom(seed);
+    this.diagnosticRandom = new SeededRandom((seed ^ 0x9e3779b9) >>> 0);
+    this.diagnosticStepMs = options.diagnosticStepMs ?? 1000;
     const items = DEVICE_MODELS[options.modelId].dataItems;
     for (const item of items) this.values[item.key] = DEFAULT_VALUES[item.type];
     this.itemKeys = items.map((item) => item.key);
@@ -121,6 +135,89 @@ export abstract class SimulatedDevice implements DeviceAdapter {
 
   /** Moves the values one tick on: random walk, scenario, and the effect of active faults. */
   protected abstract advance(now: number): void;
+
+  /** The checks of this model's self-test; `extended` adds the slower mechanical ones. */
+  protected abstract selfTestChecks(extended: boolean): SelfTestCheck[];
+
+  /** This model's settings, as read-configuration reports them (never patient data). */
+  protected abstract configuration(): Record<string, SettingValue>;
+
+  /** The logs a log bundle gathers; `includeSystem` adds the operating system's. */
+  protected abstract logSources(includeSystem: boolean): LogSource[];
+
+  /** Remote diagnostics, as the agent's DeviceAdapter sees them. */
+  readonly diagnostics: DeviceDiagnostics = {
+    offered: () => diagnosticsFor(this.modelId),
+    run: (name, params, context) => this.runDiagnostic(name, params, context),
+  };
+
+  /**
+   * Runs a diagnostic of DIAGNOSTIC_CATALOG on the simulated equipment: a few steps of
+   * `diagnosticStepMs` with progress and output lines, rejecting as soon as the
+   * context's signal aborts. One that does not apply to the model is UNKNOWN_COMMAND; bad
+   * parameters are VALIDATION_FAILED.
+   */
+  async runDiagnostic(name: DiagnosticName, params: Record<string, unknown>, context: DiagnosticContext): Promise<unknown> {
+    if (!diagnosticsFor(this.modelId).includes(name)) {
+      throw new TetherError('UNKNOWN_COMMAND', `${name} does not apply to the ${DEVICE_MODELS[this.modelId].name}`);
+    }
+    switch (name) {
+      case 'self-test': {
+        const { extended } = diagnosticParams('self-test', params);
+        return runSelfTest(this.selfTestChecks(extended), extended, context, this.diagnosticStepMs);
+      }
+      case 'collect-log-bundle': {
+        const { hours, includeSystem } = diagnosticParams('collect-log-bundle', params);
+        const bundle = { serial: this.serial, sources: this.logSources(includeSystem), hours, now: this.now() };
+        return collectLogBundle(bundle, context, this.diagnosticStepMs, this.diagnosticRandom);
+      }
+      case 'read-configuration':
+        diagnosticParams('read-configuration', params);
+        return this.readConfiguration(context);
+      case 'set-data-item': {
+        const { key, value } = diagnosticParams('set-data-item', params);
+        return this.setDataItem(key, value, context);
+      }
+      default:
+        return this.modelDiagnostic(name, params, context);
+    }
+  }
+
+  /** The diagnostics only some models have (pressure transducer, plunger, service restart). */
+  protected modelDiagnostic(name: DiagnosticName, _params: Record<string, unknown>, _context: DiagnosticContext): Promise<unknown> {
+    return Promise.reject(new TetherError('UNKNOWN_COMMAND', `${name} is not implemented on the simulated ${this.modelId}`));
+  }
+
+  private async readConfiguration(context: DiagnosticContext): Promise<{ settings: Record<string, SettingValue> }> {
+    context.signal.throwIfAborted();
+    context.log('Reading configuration…');
+    await pause(this.diagnosticStepMs / 2, context.signal);
+    const settings: Record<string, SettingValue> = {
+      serial: this.serial,
+      model: this.modelId,
+      softwareVersion: this.softwareVersion,
+      ...this.configuration(),
+    };
+    for (const [key, value] of Object.entries(settings)) context.log(`  ${key} = ${String(value)}`);
+    context.progress(100, 'Configuration read');
+    return { settings };
+  }
+
+  /** Writes a catalog data item of the right type; the change is reported at once. */
+  private async setDataItem(key: string, value: DataValue, context: DiagnosticContext): Promise<{ key: string; previous: DataValue | null; value: DataValue }> {
+    const item = DEVICE_MODELS[this.modelId].dataItems.find((i) => i.key === key);
+    if (!item) throw new TetherError('VALIDATION_FAILED', `the ${DEVICE_MODELS[this.modelId].name} has no data item "${key}"`);
+    if (typeof value !== item.type) throw new TetherError('VALIDATION_FAILED', `${key} (${item.label}) takes a ${item.type}, not a ${typeof value}`);
+    context.signal.throwIfAborted();
+    const previous = Object.hasOwn(this.values, key) ? (this.values[key] ?? null) : null;
+    const unit = item.unit ? ` ${item.unit}` : '';
+    context.log(`Writing ${item.label} (${key}): ${String(previous)}${unit} → ${String(value)}${unit}`);
+    await pause(this.diagnosticStepMs / 2, context.signal);
+    this.write(key, value);
+    context.progress(100, `${item.label} written`);
+    context.log(`${item.label} is now ${String(value)}${unit}`);
+    return { key, previous, value };
+  }
 
   read(keys?: readonly string[]): Record<string, DataValue> {
     if (!keys) return { ...this.values };
@@ -218,6 +315,12 @@ export abstract class SimulatedDevice implements DeviceAdapter {
 
   protected text(key: string): string {
     return String(this.values[key] ?? '');
+  }
+
+  /** Sets a data item from outside the simulation (a remote write, a restart) and reports it at once. */
+  protected write(key: string, value: DataValue): void {
+    this.set(key, value);
+    this.emit({ kind: 'data', key, value, at: this.now(), written: true });
   }
 
   /** Sets a catalog data item; a key outside the model's catalog is a programming error. */

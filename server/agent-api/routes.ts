@@ -12,7 +12,9 @@ import {
 import { PollRequestSchema, PollResponseSchema, type PollResponse } from '../../src/shared/protocol/poll.ts';
 import type { ServerContext } from '../context.ts';
 import { hashOpaqueToken } from '../auth/tokens.ts';
-import type { CommandService } from '../commands/command-service.ts';
+import type { CommandService, StateChange } from '../commands/command-service.ts';
+import type { GrantIssuer } from '../sessions/grants.ts';
+import type { SessionService } from '../sessions/session-service.ts';
 import { normaliseEnrollmentCode } from '../devices/fleet-service.ts';
 import type { HistoryPruner } from '../devices/history-pruner.ts';
 import { publishLive } from '../devices/live.ts';
@@ -27,6 +29,8 @@ import type { PollRegistry } from './poll-registry.ts';
 
 interface AgentApiDeps {
   commands: CommandService;
+  sessions: SessionService;
+  grants: GrantIssuer;
   polls: PollRegistry;
   history: HistoryPruner;
 }
@@ -42,7 +46,7 @@ export function agentRoutes(ctx: ServerContext, deps: AgentApiDeps): FastifyPlug
         response: { 200: EnrollResponseSchema, ...errorResponses(400, 401, 429) },
       },
       config: { rateLimit: { max: ctx.config.enrollRateLimit.max, timeWindow: ctx.config.enrollRateLimit.windowMs } },
-    }, async (request) => enroll(ctx, request.body, clientIp(request)));
+    }, async (request) => enroll(ctx, deps, request.body, clientIp(request)));
 
     app.post(AGENT_PATHS.poll, {
       schema: {
@@ -58,7 +62,7 @@ export function agentRoutes(ctx: ServerContext, deps: AgentApiDeps): FastifyPlug
         // A report sent beside the held poll: store it, hand out nothing (commands only
         // ever travel on the held poll, so an unacknowledged delivery means a lost answer).
         await recordContact(ctx, deps, device, body);
-        return answer(ctx, { commands: [], cancels: [] });
+        return answer(ctx, { commands: [], cancels: [] }, undefined);
       }
       const handle = deps.polls.hold(device.id);
       reply.raw.on('close', () => {
@@ -68,12 +72,17 @@ export function agentRoutes(ctx: ServerContext, deps: AgentApiDeps): FastifyPlug
         await recordContact(ctx, deps, device, body);
         const window = Math.min(body.waitMs ?? ctx.config.pollWindowMs, ctx.config.pollWindowMs);
         const deadline = Date.now() + window;
+        let woken = false;
         for (;;) {
           const work = await deps.commands.takeDeliverable(device.id, device.customer_id);
           const remaining = deadline - Date.now();
-          if (work.commands.length || work.cancels.length || remaining <= 0) return answer(ctx, work);
+          // answer with work, when woken (session state may have changed), or at the window's end
+          if (work.commands.length || work.cancels.length || woken || remaining <= 0) {
+            return answer(ctx, work, await deps.sessions.deviceState(device.id));
+          }
           const reason = await handle.wait(remaining);
-          if (reason !== 'work') return answer(ctx, { commands: [], cancels: [] });
+          if (reason !== 'work') return answer(ctx, { commands: [], cancels: [] }, await deps.sessions.deviceState(device.id));
+          woken = true;
         }
       } finally {
         handle.release();
@@ -109,8 +118,13 @@ export function agentRoutes(ctx: ServerContext, deps: AgentApiDeps): FastifyPlug
   };
 }
 
-function answer(ctx: ServerContext, work: Pick<PollResponse, 'commands' | 'cancels'>): PollResponse {
-  return { ...work, pollWindowMs: ctx.config.pollWindowMs, serverTime: Date.now() };
+/** A poll answer; held polls carry the device's session state in full, reports none. */
+function answer(
+  ctx: ServerContext,
+  work: Pick<PollResponse, 'commands' | 'cancels'>,
+  sessions: Pick<PollResponse, 'consents' | 'sessions' | 'endedSessions'> | undefined,
+): PollResponse {
+  return { ...work, ...sessions, pollWindowMs: ctx.config.pollWindowMs, serverTime: Date.now() };
 }
 
 /**
@@ -126,13 +140,15 @@ async function recordContact(
   const now = Date.now();
   const routine = device.status === 'online' && device.agent_boot_id === body.agent.bootId && device.agent_version === body.agent.version
     && device.software_version === body.softwareVersion && body.dropped === 0
-    && !body.dataItems.length && !body.events.length && !body.alarms.length && !body.commandUpdates.length;
+    && !body.dataItems.length && !body.events.length && !body.alarms.length && !body.commandUpdates.length
+    && !body.consentDecisions.length && !body.sessionRevocations.length;
   if (routine) {
     // The common idle poll: only the contact time changes — one statement, no transaction.
     await ctx.db.updateTable('devices').set({ last_contact_at: now }).where('id', '=', device.id).execute();
     return;
   }
-  const { live, commandChanges } = await ctx.db.transaction().execute(async (trx) => {
+  const commandChanges: StateChange[] = [];
+  const { live, sessionChanges } = await ctx.db.transaction().execute(async (trx) => {
     const live: LiveEvent[] = [];
     const cameOnline = device.status !== 'online';
     await trx
@@ -165,15 +181,19 @@ async function recordContact(
       }));
     }
     live.push(...(await ingestTelemetry(trx, device.id, body)));
-    const commandChanges = await deps.commands.applyAgentUpdates(trx, device.id, device.customer_id, body.commandUpdates);
-    return { live, commandChanges };
+    const updates = await deps.commands.applyAgentUpdates(trx, device.id, device.customer_id, body.commandUpdates);
+    commandChanges.push(...updates.changes);
+    live.push(...updates.live);
+    const sessionChanges = await deps.sessions.applyFromDevice(trx, device.id, body.consentDecisions, body.sessionRevocations, commandChanges);
+    return { live, sessionChanges };
   });
   if (body.dataItems.length) deps.history.markDirty(device.id, new Set(body.dataItems.map((i) => i.key)));
   for (const event of live) publishLive(ctx.bus, device.customer_id, event);
   deps.commands.announce(commandChanges);
+  await deps.sessions.announce(sessionChanges);
 }
 
-async function enroll(ctx: ServerContext, body: z.output<typeof EnrollRequestSchema>, ip: string | null) {
+async function enroll(ctx: ServerContext, deps: AgentApiDeps, body: z.output<typeof EnrollRequestSchema>, ip: string | null) {
   const now = Date.now();
   const codeHash = hashOpaqueToken(normaliseEnrollmentCode(body.enrollmentCode));
   const code = await ctx.db
@@ -233,6 +253,7 @@ async function enroll(ctx: ServerContext, body: z.output<typeof EnrollRequestSch
     certificatePem: signed.certPem,
     deviceCaPem: ctx.pki.deviceCa.certPem,
     deviceSecret: secret,
+    grantPublicKeyPem: deps.grants.publicKeyPem,
     pollWindowMs: ctx.config.pollWindowMs,
   };
 }

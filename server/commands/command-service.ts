@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { TetherError } from '../../src/shared/errors.ts';
-import { COMMAND_CATALOG, type CommandName } from '../../src/shared/protocol/commands.ts';
-import type { CommandDelivery, CommandUpdate as AgentCommandUpdate } from '../../src/shared/protocol/poll.ts';
+import { type CommandName, commandAppliesTo, commandSpec } from '../../src/shared/protocol/commands.ts';
+import type { CommandDelivery, CommandProgress, CommandUpdate as AgentCommandUpdate } from '../../src/shared/protocol/poll.ts';
+import type { LiveEvent } from '../../src/shared/api/live.ts';
+import type { OutputLine } from '../../src/shared/api/sessions.ts';
+import { END_CAUSE_TEXT, type SessionEndCause, type SessionScope } from '../../src/shared/sessions.ts';
 import type { CommandView } from '../../src/shared/api/commands.ts';
 import type { CommandState } from '../../src/shared/common.ts';
 import type { ServerContext } from '../context.ts';
@@ -10,13 +13,20 @@ import { type Principal, can } from '../access/principal.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
 import { publishLive } from '../devices/live.ts';
 import { isoOf } from '../devices/views.ts';
-import type { CommandRow, Database } from '../store/schema.ts';
+import type { CommandRow, Database, ServiceSessionRow } from '../store/schema.ts';
 import { type CommandEvent, eventForReportedState, isTerminal, nextCommandState } from './state-machine.ts';
+
+/** What commands need of service sessions (the session service, attached after both exist). */
+export interface SessionGate {
+  requireControlledSession(principal: Principal, sessionId: string | undefined, deviceId: string, scope: SessionScope): Promise<ServiceSessionRow>;
+  grantFor(row: ServiceSessionRow): Promise<string>;
+}
 
 /** Most commands handed to one device in one poll answer. */
 const DELIVERY_BATCH = 50;
 
-interface StateChange {
+/** A committed command state change, to announce to consoles. */
+export interface StateChange {
   command: CommandRow;
   customerId: string;
   state: CommandState;
@@ -36,19 +46,30 @@ export class CommandService {
     private readonly fleet: FleetService,
   ) {}
 
+  /** Set once by buildServer: privileged commands are refused until it is. */
+  sessions: SessionGate | undefined;
+
   async create(
     principal: Principal,
     deviceId: string,
-    input: { name: CommandName; params: Record<string, unknown>; ttlSeconds?: number | undefined },
+    input: { name: CommandName; params: Record<string, unknown>; ttlSeconds?: number | undefined; sessionId?: string | undefined },
     ip: string | null,
   ): Promise<{ id: string; state: CommandState }> {
     const device = await this.fleet.requireDevice(principal, deviceId);
     if (!can(principal, 'command')) throw new TetherError('FORBIDDEN', `your role (${principal.role}) may not send commands`);
-    const spec = COMMAND_CATALOG[input.name];
+    const spec = commandSpec(input.name);
+    if (!commandAppliesTo(input.name, device.model_id as never)) {
+      throw new TetherError('VALIDATION_FAILED', `${spec.label} is not available on this model`);
+    }
     const params = spec.params.safeParse(input.params);
     if (!params.success) {
       const detail = params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
       throw new TetherError('VALIDATION_FAILED', `invalid parameters for ${input.name} — ${detail}`);
+    }
+    let sessionId: string | null = null;
+    if (spec.privileged) {
+      if (!this.sessions || !spec.scope) throw new TetherError('SESSION_REQUIRED', 'privileged commands need a service session');
+      sessionId = (await this.sessions.requireControlledSession(principal, input.sessionId, deviceId, spec.scope)).id;
     }
     const now = Date.now();
     const id = randomUUID();
@@ -70,6 +91,9 @@ export class CommandService {
           cancel_requested: 0,
           result: null,
           error: null,
+          session_id: sessionId,
+          progress: null,
+          output_lines: 0,
         })
         .execute();
       await trx.insertInto('command_transitions').values({ command_id: id, state: 'queued', at: now, detail: `by ${principal.username}` }).execute();
@@ -82,7 +106,7 @@ export class CommandService {
         targetId: deviceId,
         outcome: 'ok',
         ip,
-        detail: { commandId: id, name: input.name, params: params.data },
+        detail: { commandId: id, name: input.name, params: params.data, ...(sessionId ? { sessionId } : {}) },
       });
     });
     publishLive(this.ctx.bus, device.customer_id, { type: 'command.state', deviceId, commandId: id, name: input.name, state: 'queued', at: isoOf(now) });
@@ -161,7 +185,12 @@ export class CommandService {
         .execute();
       const out: CommandDelivery[] = [];
       const changed: StateChange[] = [];
+      const sessionIds = [...new Set(rows.flatMap((r) => (r.session_id ? [r.session_id] : [])))];
+      const sessions = sessionIds.length ? await trx.selectFrom('service_sessions').selectAll().where('id', 'in', sessionIds).execute() : [];
       for (const row of rows) {
+        const session = row.session_id ? sessions.find((x) => x.id === row.session_id) : undefined;
+        // a privileged command travels with its session's current grant (the agent checks it)
+        const grant = session && this.sessions && session.state === 'active' ? await this.sessions.grantFor(session) : undefined;
         const detail = row.state === 'delivered' ? 'redelivered: not acknowledged by the agent' : null;
         const change = await this.transition(trx, row, customerId, 'deliver', now, detail, { attempts: Number(row.attempts) + 1 });
         if (row.state === 'queued' && change) changed.push(change);
@@ -171,6 +200,8 @@ export class CommandService {
           params: JSON.parse(row.params) as Record<string, unknown>,
           ttlMs: Math.max(0, Number(row.expires_at) - now),
           attempt: Number(row.attempts) + 1,
+          ...(row.session_id ? { sessionId: row.session_id } : {}),
+          ...(grant ? { grant } : {}),
         });
       }
       const cancelRows = await trx
@@ -192,13 +223,17 @@ export class CommandService {
     deviceId: string,
     customerId: string,
     updates: readonly AgentCommandUpdate[],
-  ): Promise<StateChange[]> {
+  ): Promise<{ changes: StateChange[]; live: LiveEvent[] }> {
     const changes: StateChange[] = [];
+    const live: LiveEvent[] = [];
     for (const update of updates) {
       const row = await trx.selectFrom('commands').selectAll().where('id', '=', update.id).where('device_id', '=', deviceId).executeTakeFirst();
       if (!row) continue; // not this device's command: ignore, never reveal others
+      if ((update.progress || update.output?.length) && !isTerminal(row.state)) {
+        live.push(await this.recordProgress(trx, row, update.progress, update.output ?? []));
+      }
       const event = eventForReportedState(update.state);
-      if (!nextCommandState(row.state, event)) continue; // late or repeated report
+      if (!nextCommandState(row.state, event)) continue; // late or repeated report (or progress only)
       const error = update.error ?? (update.state === 'failed' ? { code: 'COMMAND_FAILED' as const, message: 'the device reported a failure' } : undefined);
       const change = await this.transition(trx, row, customerId, event, Date.now(), error ? `${error.code}: ${error.message}` : null, {
         ...(update.result !== undefined ? { result: JSON.stringify(update.result) } : {}),
@@ -214,8 +249,57 @@ export class CommandService {
           targetType: 'device',
           targetId: deviceId,
           outcome: change.state === 'succeeded' ? 'ok' : 'failed',
-          detail: { commandId: row.id, name: row.name, state: change.state, ...(error ? { error } : {}) },
+          detail: { commandId: row.id, name: row.name, state: change.state, ...(row.session_id ? { sessionId: row.session_id } : {}), ...(error ? { error } : {}) },
         });
+      }
+    }
+    return { changes, live };
+  }
+
+  /** Stores a running command's progress and new output lines (bounded), for the console. */
+  private async recordProgress(trx: Transaction<Database>, row: CommandRow, progress: CommandProgress | undefined, output: readonly string[]): Promise<LiveEvent> {
+    const now = Date.now();
+    const limit = this.ctx.config.commandOutputLimit;
+    const stored = Number(row.output_lines);
+    const room = Math.max(0, limit - stored);
+    const kept = output.slice(0, room);
+    const dropped = output.length - kept.length;
+    const lines: OutputLine[] = kept.map((text, i) => ({ seq: stored + i + 1, at: new Date(now).toISOString(), text }));
+    if (dropped > 0 && stored + kept.length === limit) {
+      lines.push({ seq: limit + 1, at: new Date(now).toISOString(), text: `… output beyond ${limit} lines is not kept` });
+    }
+    if (lines.length) await trx.insertInto('command_output').values(lines.map((l) => ({ command_id: row.id, seq: l.seq, at: now, text: l.text }))).onConflict((oc) => oc.doNothing()).execute();
+    await trx
+      .updateTable('commands')
+      .set({ ...(progress ? { progress: JSON.stringify(progress) } : {}), output_lines: stored + lines.length, updated_at: now })
+      .where('id', '=', row.id)
+      .execute();
+    return { type: 'command.progress', deviceId: row.device_id, commandId: row.id, progress: progress ?? (row.progress ? (JSON.parse(row.progress) as CommandProgress) : null), lines };
+  }
+
+  /** The output a command produced, in order, after line `after`. */
+  async output(principal: Principal, commandId: string, after: number, limit: number): Promise<{ commandId: string; lines: OutputLine[]; lastSeq: number }> {
+    await this.get(principal, commandId);
+    const rows = await this.ctx.db.selectFrom('command_output').selectAll().where('command_id', '=', commandId).where('seq', '>', after).orderBy('seq').limit(limit).execute();
+    const lines = rows.map((r) => ({ seq: Number(r.seq), at: isoOf(r.at), text: r.text }));
+    return { commandId, lines, lastSeq: lines.at(-1)?.seq ?? after };
+  }
+
+  /**
+   * A session ended: its queued commands are canceled now; delivered and running ones are
+   * asked to stop (the agent stops them anyway once it sees the session gone).
+   */
+  async stopForSession(trx: Transaction<Database>, sessionId: string, customerId: string, cause: SessionEndCause): Promise<StateChange[]> {
+    const rows = await trx.selectFrom('commands').selectAll().where('session_id', '=', sessionId).where('state', 'in', ['queued', 'delivered', 'running']).execute();
+    const now = Date.now();
+    const changes: StateChange[] = [];
+    for (const row of rows) {
+      if (row.state === 'queued') {
+        const error = { code: 'SESSION_ENDED', message: `the session ended: ${END_CAUSE_TEXT[cause]}` };
+        const change = await this.transition(trx, row, customerId, 'cancel', now, error.message, { error: JSON.stringify(error) });
+        if (change) changes.push(change);
+      } else {
+        await trx.updateTable('commands').set({ cancel_requested: 1, updated_at: now }).where('id', '=', row.id).execute();
       }
     }
     return changes;
@@ -308,6 +392,8 @@ function toView(row: CommandRow, history: { state: CommandState; at: number; det
     updatedAt: isoOf(row.updated_at),
     expiresAt: isoOf(row.expires_at),
     attempts: Number(row.attempts),
+    sessionId: row.session_id,
+    progress: row.progress ? (JSON.parse(row.progress) as CommandProgress) : null,
     result: row.result ? (JSON.parse(row.result) as unknown) : null,
     error: row.error ? (JSON.parse(row.error) as CommandView['error']) : null,
     history: history.map((h) => ({ state: h.state, at: isoOf(h.at), detail: h.detail })),

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { CommandOutputQuerySchema, CommandOutputResponseSchema } from '../../src/shared/api/sessions.ts';
 import {
   CommandAcceptedSchema,
   CommandListQuerySchema,
@@ -42,6 +43,11 @@ export function commandRoutes(auth: AuthService, commands: CommandService): Fast
       schema: { tags: ['commands'], summary: 'A command with its state, result and history', params: IdParams, response: { 200: CommandViewSchema, ...errorResponses(401, 404) } },
       preHandler: viewer,
     }, async (request) => commands.get(principalOf(request), request.params.id));
+
+    app.get('/commands/:id/output', {
+      schema: { tags: ['commands'], summary: 'Output lines of a command, after a sequence number', params: IdParams, querystring: CommandOutputQuerySchema, response: { 200: CommandOutputResponseSchema, ...errorResponses(400, 401, 404) } },
+      preHandler: viewer,
+    }, async (request) => commands.output(principalOf(request), request.params.id, request.query.after, request.query.limit));
 
     app.post('/commands/:id/cancel', {
       schema: { tags: ['commands'], summary: 'Cancel a command that has not ended', params: IdParams, response: { 200: CommandViewSchema, ...errorResponses(401, 403, 404, 409) } },

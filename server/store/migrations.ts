@@ -215,6 +215,77 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`insert into audit_head (id, seq, hash) values (1, 0, ${'0'.repeat(64)})`.execute(db);
     },
   },
+  '0002_service_sessions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('consent_policies')
+        .addColumn('subject_type', 'text', (c) => c.notNull())
+        .addColumn('subject_id', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('consent_policies_pk', ['subject_type', 'subject_id', 'scope'])
+        .execute();
+
+      await db.schema
+        .createTable('service_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id').onDelete('cascade'))
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('engineer_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('duration_minutes', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('end_cause', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('consent_kind', 'text')
+        .addColumn('consent_deadline', 'bigint')
+        .addColumn('extension_minutes', 'integer')
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'bigint')
+        .addColumn('activated_at', 'bigint')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('ended_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('service_sessions_device').on('service_sessions').columns(['device_id', 'state']).execute();
+      await db.schema.createIndex('service_sessions_state').on('service_sessions').columns(['state', 'expires_at']).execute();
+
+      await db.schema
+        .createTable('session_participants')
+        .addColumn('session_id', 'text', (c) => c.notNull().references('service_sessions.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('joined_at', 'bigint', (c) => c.notNull())
+        .addColumn('left_at', 'bigint')
+        .addPrimaryKeyConstraint('session_participants_pk', ['session_id', 'user_id'])
+        .execute();
+
+      await db.schema
+        .createTable('session_events')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('session_id', 'text', (c) => c.notNull().references('service_sessions.id').onDelete('cascade'))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('session_events_session').on('session_events').columns(['session_id', 'id']).execute();
+
+      await db.schema.alterTable('commands').addColumn('session_id', 'text').execute();
+      await db.schema.alterTable('commands').addColumn('progress', 'text').execute();
+      await db.schema.alterTable('commands').addColumn('output_lines', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.createIndex('commands_session').on('commands').column('session_id').execute();
+
+      await db.schema
+        .createTable('command_output')
+        .addColumn('command_id', 'text', (c) => c.notNull().references('commands.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('command_output_pk', ['command_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -22,6 +22,11 @@ export interface Database {
   command_transitions: CommandTransitionsTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  consent_policies: ConsentPoliciesTable;
+  service_sessions: ServiceSessionsTable;
+  session_participants: SessionParticipantsTable;
+  session_events: SessionEventsTable;
+  command_output: CommandOutputTable;
 }
 
 export interface MetaTable {
@@ -168,6 +173,11 @@ export interface CommandsTable {
   cancel_requested: number;
   result: string | null;
   error: string | null;
+  session_id: string | null;
+  /** JSON of the latest CommandProgress. */
+  progress: string | null;
+  /** Output lines stored so far (their seq runs 1..output_lines). */
+  output_lines: number;
 }
 export type CommandRow = Selectable<CommandsTable>;
 export type CommandUpdate = Updateable<CommandsTable>;
@@ -202,4 +212,59 @@ export interface AuditHeadTable {
   id: number;
   seq: number;
   hash: string;
+}
+
+export interface ConsentPoliciesTable {
+  subject_type: 'customer' | 'device';
+  subject_id: string;
+  scope: 'diagnose' | 'files' | 'tunnel' | 'deploy';
+  policy: 'allow' | 'ask' | 'deny';
+  updated_at: number;
+}
+
+export interface ServiceSessionsTable {
+  id: string;
+  device_id: string;
+  customer_id: string;
+  engineer_id: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  reason: string;
+  duration_minutes: number;
+  state: 'requested' | 'awaiting-consent' | 'active' | 'ended' | 'denied';
+  end_cause: 'USER_ENDED' | 'CUSTOMER_REVOKED' | 'EXPIRED' | 'DENIED' | 'CONSENT_TIMEOUT' | 'DEVICE_OFFLINE' | 'ADMIN_TERMINATED' | null;
+  created_at: number;
+  /** A consent question outstanding: for the start, or for an extension. */
+  consent_kind: 'start' | 'extend' | null;
+  consent_deadline: number | null;
+  extension_minutes: number | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  activated_at: number | null;
+  expires_at: number | null;
+  ended_at: number | null;
+}
+export type ServiceSessionRow = Selectable<ServiceSessionsTable>;
+
+export interface SessionParticipantsTable {
+  session_id: string;
+  user_id: string;
+  role: 'controller' | 'observer';
+  joined_at: number;
+  left_at: number | null;
+}
+
+export interface SessionEventsTable {
+  id: Generated<number>;
+  session_id: string;
+  at: number;
+  type: string;
+  detail: string | null;
+}
+
+export interface CommandOutputTable {
+  command_id: string;
+  seq: number;
+  at: number;
+  text: string;
 }

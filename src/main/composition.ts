@@ -37,6 +37,7 @@ export function composeConsole(parts: ConsoleParts): { service: ConsoleService; 
   const simulator = new SimulatorSupervisor(parts.launcher, {
     dataDir: join(parts.home, 'simulator'),
     onStatus: (status) => events.emit('simulator.status', status),
+    onOperator: (state) => events.emit('simulator.operator', state),
   });
   const service = new ConsoleService({
     profiles,

@@ -7,11 +7,12 @@ import { type ReactNode, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { z } from 'zod';
 import type { CommandView } from '../shared/api/commands.ts';
+import { commandSpec } from '../shared/protocol/commands.ts';
 import { App } from './App.tsx';
 import { connectBridge } from './lib/bridge.ts';
 import { describeError } from './lib/error-messages.ts';
 import { commandLabel } from './lib/format.ts';
-import { notifyError, notifySuccess } from './lib/notify.ts';
+import { notifyError, notifySessionNotice, notifySuccess } from './lib/notify.ts';
 import { createAppStores, wireBridgeEvents } from './stores/app-stores.ts';
 import { StoresContext } from './stores/context.ts';
 import { theme } from './theme.ts';
@@ -19,10 +20,15 @@ import { theme } from './theme.ts';
 // The CSP has no 'unsafe-eval': zod must not even probe for it (the probe is a CSP violation).
 z.config({ jitless: true });
 
-/** A finished command, as a notification: it may finish while another tab is shown. */
+/**
+ * A finished command, as a notification: it may finish while another tab is shown. One
+ * stopped because its session ended says nothing: the session's end is announced itself.
+ */
 function notifyCommandFinished(command: CommandView, serial: string): void {
+  if (command.error?.code === 'SESSION_ENDED') return;
   const name = `${commandLabel(command.name)} on ${serial}`;
-  if (command.state === 'succeeded') notifySuccess(`${name} succeeded`, 'The device answered; the result is in the Commands tab.');
+  const tab = commandSpec(command.name).privileged ? 'Diagnostics' : 'Commands';
+  if (command.state === 'succeeded') notifySuccess(`${name} succeeded`, `The device answered; the result is in the ${tab} tab.`);
   else notifyError(`${name} ${command.state}`, command.error ?? new Error(`the command ${command.state} before the device answered`));
 }
 
@@ -31,6 +37,7 @@ function bootstrap(): ReactNode {
     const bridge = connectBridge();
     const stores = createAppStores(bridge, {
       onCommandFinished: (command) => notifyCommandFinished(command, stores.device.getState().detail?.serial ?? 'the device'),
+      onSessionNotice: notifySessionNotice,
     });
     wireBridgeEvents(stores);
     return (

@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { UserSchema } from './api/auth.ts';
 import { CommandAcceptedSchema, CommandViewSchema } from './api/commands.ts';
 import {
+  CommandOutputResponseSchema,
+  CreateSessionRequestSchema,
+  DiagnosticListResponseSchema,
+  SessionListResponseSchema,
+  SessionViewSchema,
+} from './api/sessions.ts';
+import { ConsentRequestSchema, DeviceSessionSchema } from './protocol/poll.ts';
+import {
   AlarmSchema,
   CustomerSchema,
   DeviceDetailSchema,
@@ -87,6 +95,14 @@ export const SimulatorStatusSchema = z.object({
 export type SimulatorStatus = z.infer<typeof SimulatorStatusSchema>;
 
 
+/** What the simulated device's operator sees: consent questions waiting, sessions connected. */
+export const OperatorStateSchema = z.object({
+  serial: z.string(),
+  consents: z.array(ConsentRequestSchema),
+  sessions: z.array(DeviceSessionSchema.omit({ grant: true })),
+});
+export type OperatorState = z.infer<typeof OperatorStateSchema>;
+
 export const AppInfoSchema = z.object({
   version: z.string(),
   mode: z.enum(['electron', 'browser']),
@@ -132,13 +148,35 @@ export const IPC_CALLS = {
   'alarms.acknowledge': { input: z.object({ id: Id }).strict(), output: AlarmSchema },
   'commands.list': { input: z.object({ deviceId: Id }).strict(), output: z.object({ items: z.array(CommandViewSchema) }) },
   'commands.send': {
-    input: z.object({ deviceId: Id, name: CommandNameSchema, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    input: z
+      .object({ deviceId: Id, name: CommandNameSchema, params: z.record(z.string(), z.unknown()).default({}), sessionId: Id.optional() })
+      .strict(),
     output: CommandAcceptedSchema,
   },
   'commands.get': { input: z.object({ id: Id }).strict(), output: CommandViewSchema },
+  'commands.cancel': { input: z.object({ id: Id }).strict(), output: CommandViewSchema },
+  'commands.output': { input: z.object({ id: Id, after: z.number().int().min(0).default(0) }).strict(), output: CommandOutputResponseSchema },
+  'diagnostics.list': { input: z.object({ deviceId: Id }).strict(), output: DiagnosticListResponseSchema },
+  'sessions.request': { input: CreateSessionRequestSchema.extend({ deviceId: Id }).strict(), output: SessionViewSchema },
+  'sessions.list': { input: z.object({ deviceId: Id }).strict(), output: SessionListResponseSchema },
+  'sessions.get': { input: z.object({ id: Id }).strict(), output: SessionViewSchema },
+  'sessions.extend': { input: z.object({ id: Id, durationMinutes: z.number().int().min(1).max(240) }).strict(), output: SessionViewSchema },
+  'sessions.end': { input: z.object({ id: Id }).strict(), output: SessionViewSchema },
+  'sessions.join': { input: z.object({ id: Id }).strict(), output: SessionViewSchema },
+  'sessions.leave': { input: z.object({ id: Id }).strict(), output: SessionViewSchema },
   'simulator.status': { input: Empty, output: SimulatorStatusSchema },
   'simulator.injectFault': { input: z.object({ serial: z.string().min(1).max(40), fault: z.enum(SIM_FAULTS) }).strict(), output: Empty },
   'simulator.clearFaults': { input: z.object({ serial: z.string().min(1).max(40) }).strict(), output: Empty },
+  /** The simulated device's operator (the customer's side): consent questions and sessions. */
+  'simulator.operatorState': { input: z.object({ serial: z.string().min(1).max(40) }).strict(), output: OperatorStateSchema },
+  'simulator.decideConsent': {
+    input: z.object({ serial: z.string().min(1).max(40), sessionId: Id, approve: z.boolean(), operator: z.string().min(1).max(128).default('Biomed (simulator)') }).strict(),
+    output: Empty,
+  },
+  'simulator.revokeSession': {
+    input: z.object({ serial: z.string().min(1).max(40), sessionId: Id, operator: z.string().min(1).max(128).default('Biomed (simulator)') }).strict(),
+    output: Empty,
+  },
   /** Opens a link in the system browser — only allow-listed destinations. */
   'shell.openExternal': { input: z.object({ url: z.url() }).strict(), output: Empty },
 } as const;
@@ -148,6 +186,8 @@ export const IPC_EVENTS = {
   'connection.state': ConnectionStateSchema,
   'live.event': LiveEventSchema,
   'simulator.status': SimulatorStatusSchema,
+  /** A simulated device's operator view changed (a consent question arrived, a session started or ended). */
+  'simulator.operator': OperatorStateSchema,
   'session.ended': z.object({ code: ErrorCodeSchema.nullable(), message: z.string() }),
 } as const;
 

@@ -76,8 +76,8 @@ test('opens a device from the keyboard and its data updates live', async () => {
 });
 
 test('acknowledges an alarm raised by the fault injector', async () => {
-  await page.getByRole('tab', { name: 'Simulator' }).click();
-  await page.getByLabel('Fault').click();
+  await page.getByRole('tab', { name: 'Device panel' }).click();
+  await page.getByRole('combobox', { name: 'Fault' }).click();
   await page.getByRole('option', { name: 'Pressure fault' }).click();
   await page.getByRole('button', { name: 'Inject fault' }).click();
   await page.getByRole('tab', { name: 'Alarms' }).click();
@@ -87,7 +87,7 @@ test('acknowledges an alarm raised by the fault injector', async () => {
   await acknowledge.click();
   await expect(page.getByText(/acknowledged/i).first()).toBeVisible();
   await expect(acknowledge).toHaveCount(0);
-  await page.getByRole('tab', { name: 'Simulator' }).click();
+  await page.getByRole('tab', { name: 'Device panel' }).click();
   await page.getByRole('button', { name: 'Clear faults' }).click();
 });
 

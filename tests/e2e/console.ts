@@ -15,12 +15,15 @@ export interface ConsoleProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the console in browser mode (src/main/browser.ts) with its own home dir. */
-export async function startConsole(home = mkdtempSync(join(tmpdir(), 'tether-e2e-'))): Promise<ConsoleProcess> {
+/**
+ * Starts the console in browser mode (src/main/browser.ts) with its own home dir; `env`
+ * adds to its environment (and so to the simulator it starts).
+ */
+export async function startConsole(home = mkdtempSync(join(tmpdir(), 'tether-e2e-')), env: Readonly<Record<string, string>> = {}): Promise<ConsoleProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/main/browser.ts`, '--no-open', '--json', '--home', home], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TETHER_LOG_LEVEL: 'warn' },
+    env: { ...process.env, TETHER_LOG_LEVEL: 'warn', ...env },
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -55,12 +58,15 @@ export async function startConsole(home = mkdtempSync(join(tmpdir(), 'tether-e2e
   };
 }
 
-/** A test with one console process per worker (shared by the tests of a file). */
-export const test = base.extend<object, { consoleApp: ConsoleProcess }>({
+/**
+ * A test with one console process per worker (shared by the tests of a file). A spec can
+ * give that console extra environment with `test.use({ consoleEnv: {…} })`.
+ */
+export const test = base.extend<object, { consoleApp: ConsoleProcess; consoleEnv: Readonly<Record<string, string>> }>({
+  consoleEnv: [{}, { scope: 'worker', option: true }],
   consoleApp: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern
-    async ({}, use) => {
-      const app = await startConsole();
+    async ({ consoleEnv }, use) => {
+      const app = await startConsole(undefined, consoleEnv);
       await use(app);
       await app.stop();
     },

@@ -3,13 +3,13 @@ import { createServer } from 'node:net';
 import { createCertificateAuthority } from '../../server/pki/certificates.ts';
 import { startConnectProxy } from '../helpers/connect-proxy.ts';
 import { SCREENSHOTS, expect, test } from './console.ts';
-import { type ServerProcess, startServerProcess } from './tether-server.ts';
+import { type E2eServer, startServerProcess } from './tether-server.ts';
 
 /** Clear messages for what goes wrong at sign-in, against a real server process. */
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
-let server: ServerProcess;
+let server: E2eServer;
 
 async function closedPort(): Promise<number> {
   return new Promise((resolve) => {

@@ -73,6 +73,10 @@ export class ApiClient {
     return request<T>(this.baseUrl, this.ca, 'POST', path, { ...this.auth(), ...(body !== undefined ? { body } : {}), ...options });
   }
 
+  put<T = unknown>(path: string, body?: unknown, options: RequestOptions = {}) {
+    return request<T>(this.baseUrl, this.ca, 'PUT', path, { ...this.auth(), ...(body !== undefined ? { body } : {}), ...options });
+  }
+
   private auth(): RequestOptions {
     return this.token ? { token: this.token } : {};
   }

@@ -33,13 +33,22 @@ export function waitForLine<T = unknown>(child: ChildProcess, match: (line: stri
     if (!child.stdout) return reject(new Error('child has no stdout'));
     const lines = createInterface({ input: child.stdout });
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
+    const onStderr = (d: Buffer): void => {
+      stderr += d.toString();
+    };
+    child.stderr?.on('data', onStderr);
+    const done = (): void => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.stderr?.off('data', onStderr);
       lines.close();
+    };
+    const timer = setTimeout(() => {
+      done();
       reject(new Error(`no matching line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
     }, timeoutMs);
     const onExit = (code: number | null) => {
-      clearTimeout(timer);
+      done();
       reject(new Error(`process exited (${code}) before the expected line; stderr: ${stderr.slice(-2000)}`));
     };
     child.once('exit', onExit);
@@ -51,9 +60,7 @@ export function waitForLine<T = unknown>(child: ChildProcess, match: (line: stri
         json = undefined;
       }
       if (!match(line, json)) return;
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      lines.close();
+      done();
       resolve({ line, json });
     });
   });

@@ -11,6 +11,12 @@ import {
   HistoryResponseSchema,
 } from '../../shared/api/fleet.ts';
 import type { ConnectionState, Profile, SessionState } from '../../shared/ipc.ts';
+import {
+  CommandOutputResponseSchema,
+  DiagnosticListResponseSchema,
+  SessionListResponseSchema,
+  SessionViewSchema,
+} from '../../shared/api/sessions.ts';
 import type { EventHub, IpcHandlers } from '../dispatch.ts';
 import { isExternalAllowed } from '../security.ts';
 import { type ProfileService, SIMULATOR_PROFILE_ID } from './profiles.ts';
@@ -129,8 +135,19 @@ export class ConsoleService {
     'fleet.events': async ({ id, limit }) => this.api().call('GET', `/devices/${enc(id)}/events${q({ limit })}`, EventsResponseSchema),
     'alarms.acknowledge': async ({ id }) => this.api().call('POST', `/alarms/${enc(id)}/acknowledge`, AlarmSchema),
     'commands.list': async ({ deviceId }) => this.api().call('GET', `/devices/${enc(deviceId)}/commands${q({ limit: 50 })}`, z.object({ items: z.array(CommandViewSchema) })),
-    'commands.send': async ({ deviceId, name, params }) => this.api().call('POST', `/devices/${enc(deviceId)}/commands`, CommandAcceptedSchema, { name, params }),
+    'commands.send': async ({ deviceId, name, params, sessionId }) =>
+      this.api().call('POST', `/devices/${enc(deviceId)}/commands`, CommandAcceptedSchema, { name, params, ...(sessionId ? { sessionId } : {}) }),
     'commands.get': async ({ id }) => this.api().call('GET', `/commands/${enc(id)}`, CommandViewSchema),
+    'commands.cancel': async ({ id }) => this.api().call('POST', `/commands/${enc(id)}/cancel`, CommandViewSchema),
+    'commands.output': async ({ id, after }) => this.api().call('GET', `/commands/${enc(id)}/output${q({ after })}`, CommandOutputResponseSchema),
+    'diagnostics.list': async ({ deviceId }) => this.api().call('GET', `/devices/${enc(deviceId)}/diagnostics`, DiagnosticListResponseSchema),
+    'sessions.request': async ({ deviceId, ...body }) => this.api().call('POST', `/devices/${enc(deviceId)}/sessions`, SessionViewSchema, body),
+    'sessions.list': async ({ deviceId }) => this.api().call('GET', `/devices/${enc(deviceId)}/sessions`, SessionListResponseSchema),
+    'sessions.get': async ({ id }) => this.api().call('GET', `/sessions/${enc(id)}`, SessionViewSchema),
+    'sessions.extend': async ({ id, durationMinutes }) => this.api().call('POST', `/sessions/${enc(id)}/extend`, SessionViewSchema, { durationMinutes }),
+    'sessions.end': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/end`, SessionViewSchema),
+    'sessions.join': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/join`, SessionViewSchema),
+    'sessions.leave': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/leave`, SessionViewSchema),
     'simulator.status': () => this.deps.simulator.status(),
     'simulator.injectFault': async ({ serial, fault }) => {
       await this.deps.simulator.injectFault(serial, fault);
@@ -138,6 +155,15 @@ export class ConsoleService {
     },
     'simulator.clearFaults': async ({ serial }) => {
       await this.deps.simulator.clearFaults(serial);
+      return {};
+    },
+    'simulator.operatorState': async ({ serial }) => this.deps.simulator.operatorState(serial),
+    'simulator.decideConsent': async ({ serial, sessionId, approve, operator }) => {
+      await this.deps.simulator.decideConsent(serial, sessionId, approve, operator);
+      return {};
+    },
+    'simulator.revokeSession': async ({ serial, sessionId, operator }) => {
+      await this.deps.simulator.revokeSession(serial, sessionId, operator);
       return {};
     },
     'shell.openExternal': async ({ url }) => {

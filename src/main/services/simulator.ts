@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TetherError } from '../../shared/errors.ts';
-import type { SimulatorStatus } from '../../shared/ipc.ts';
+import { OperatorStateSchema, type OperatorState, type SimulatorStatus } from '../../shared/ipc.ts';
 import type { LaunchedProcess, ProcessLauncher } from './process-launcher.ts';
 
 const ReadySchema = z.object({
@@ -23,6 +23,10 @@ export interface SimulatorEndpoint {
 }
 
 const ControlAnswerSchema = z.object({ event: z.enum(['ack', 'error']), id: z.number().int().optional(), message: z.string().optional() }).passthrough();
+type ControlAnswer = z.infer<typeof ControlAnswerSchema>;
+
+/** The simulator's unsolicited line when a device's operator view changes. */
+const OperatorLineSchema = OperatorStateSchema.extend({ event: z.literal('operator') });
 
 /**
  * Runs the offline simulator (`agent-sim/offline.ts`) for the console: starts it with the
@@ -35,12 +39,18 @@ export class SimulatorSupervisor {
   private starting: Promise<SimulatorEndpoint> | undefined;
   private current: SimulatorStatus = { phase: 'idle', devices: null, message: null };
   /** Control commands awaiting their answer, by id (the simulator answers out of order). */
-  private readonly waiters = new Map<number, (answer: z.infer<typeof ControlAnswerSchema>) => void>();
+  private readonly waiters = new Map<number, (answer: ControlAnswer) => void>();
   private nextControlId = 1;
 
   constructor(
     private readonly launcher: ProcessLauncher,
-    private readonly options: { dataDir: string; onStatus: (status: SimulatorStatus) => void; readyTimeoutMs?: number },
+    private readonly options: {
+      dataDir: string;
+      onStatus: (status: SimulatorStatus) => void;
+      /** A simulated device's operator view changed. */
+      onOperator?: (state: OperatorState) => void;
+      readyTimeoutMs?: number;
+    },
   ) {}
 
   status(): SimulatorStatus {
@@ -63,11 +73,29 @@ export class SimulatorSupervisor {
   }
 
   injectFault(serial: string, fault: string): Promise<void> {
-    return this.control({ cmd: 'fault', serial, fault });
+    return this.control({ cmd: 'fault', serial, fault }).then(() => undefined);
   }
 
   clearFaults(serial: string): Promise<void> {
-    return this.control({ cmd: 'clear', serial });
+    return this.control({ cmd: 'clear', serial }).then(() => undefined);
+  }
+
+  /** What the operator at a simulated device sees now. */
+  async operatorState(serial: string): Promise<OperatorState> {
+    const answer = await this.control({ cmd: 'operator', serial });
+    const state = OperatorStateSchema.safeParse(answer);
+    if (!state.success) throw new TetherError('SIMULATOR_FAILED', 'the simulator answered the operator query in an unexpected form');
+    return state.data;
+  }
+
+  /** The operator at the simulated device approves or denies a consent request. */
+  decideConsent(serial: string, sessionId: string, approve: boolean, operator: string): Promise<void> {
+    return this.control({ cmd: approve ? 'approve' : 'deny', serial, sessionId, as: operator }).then(() => undefined);
+  }
+
+  /** The operator at the simulated device ends a session. */
+  revokeSession(serial: string, sessionId: string, operator: string): Promise<void> {
+    return this.control({ cmd: 'revoke', serial, sessionId, as: operator }).then(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -123,6 +151,12 @@ export class SimulatorSupervisor {
           resolve(this.endpoint);
           return;
         }
+        const operator = OperatorLineSchema.safeParse(json);
+        if (operator.success) {
+          const { event: _event, ...state } = operator.data;
+          this.options.onOperator?.(state);
+          return;
+        }
         const answer = ControlAnswerSchema.safeParse(json);
         if (answer.success && answer.data.id !== undefined) {
           const waiter = this.waiters.get(answer.data.id);
@@ -147,12 +181,12 @@ export class SimulatorSupervisor {
     });
   }
 
-  private control(command: Record<string, unknown>): Promise<void> {
+  private control(command: Record<string, unknown>): Promise<ControlAnswer> {
     const running = this.process;
     if (!running || !this.endpoint) return Promise.reject(new TetherError('SIMULATOR_FAILED', 'the simulator is not running'));
     const id = this.nextControlId++;
     return new Promise((resolve, reject) => {
-      this.waiters.set(id, (answer) => (answer.event === 'ack' ? resolve() : reject(new TetherError('VALIDATION_FAILED', answer.message ?? 'the simulator refused the command'))));
+      this.waiters.set(id, (answer) => (answer.event === 'ack' ? resolve(answer) : reject(new TetherError('VALIDATION_FAILED', answer.message ?? 'the simulator refused the command'))));
       running.write(JSON.stringify({ ...command, id }));
     });
   }

@@ -1,8 +1,9 @@
-import { Alert, Button, Group, Modal, Stack, TextInput, Textarea } from '@mantine/core';
+import { Modal, Stack, TextInput, Textarea } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { type Profile, SaveProfileInputSchema } from '../../shared/ipc.ts';
 import { describeError } from '../lib/error-messages.ts';
 import { useBridge } from '../stores/context.ts';
+import { ModalFormFooter } from './ModalFormFooter.tsx';
 
 type Field = 'name' | 'url' | 'caPem' | 'proxy';
 const EMPTY_FORM: Record<Field, string> = { name: '', url: '', caPem: '', proxy: '' };
@@ -100,19 +101,7 @@ export function AddServerModal({ opened, onClose, onSaved }: AddServerModalProps
             onChange={change('proxy')}
             error={errors.proxy}
           />
-          {failure && (
-            <Alert color="red" title="The profile was not saved">
-              {failure}
-            </Alert>
-          )}
-          <Group justify="flex-end" gap="xs">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={saving}>
-              Save profile
-            </Button>
-          </Group>
+          <ModalFormFooter failure={failure} failureTitle="The profile was not saved" submitLabel="Save profile" busy={saving} onCancel={close} />
         </Stack>
       </form>
     </Modal>

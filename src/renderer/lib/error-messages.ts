@@ -30,6 +30,11 @@ function retryAfterSeconds(details: Record<string, unknown> | undefined): number
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** "the session ended (CUSTOMER_REVOKED): revoked at the device…" → "revoked at the device…". */
+function endedBecause(message: string): string {
+  return message.trim().replace(/^the session ended\s*(\([A-Z_]+\))?\s*[:—-]?\s*/i, '') || 'no reason was given';
+}
+
 /**
  * The message a field engineer reads for a failed call: phrased per error code (what
  * happened and what to do), falling back to the message main or the server gave.
@@ -67,6 +72,20 @@ export function describeError(error: unknown): string {
       return `You are not allowed to do that: ${withStop(message)}`;
     case 'NOT_SIGNED_IN':
       return 'You are signed out. Sign in again.';
+    case 'SESSION_BUSY': {
+      const holder = typeof details?.engineer === 'string' ? ` (${details.engineer})` : '';
+      return `Another engineer${holder} is already in control of this device; only one at a time. Join their session as an observer, or request again after it ends.`;
+    }
+    case 'SESSION_REQUIRED':
+      return `${sentence(message)} Request a service session with the scope it needs first.`;
+    case 'SESSION_NOT_ACTIVE':
+      return `This needs an active service session, and it is not active: ${withStop(message)}`;
+    case 'SESSION_ENDED':
+      return `The session ended — ${withStop(endedBecause(message))}`;
+    case 'CONSENT_DENIED':
+      return `The customer's consent was denied: ${withStop(message)}`;
+    case 'GRANT_INVALID':
+      return `The device refused the session's grant (it checks every grant itself): ${withStop(message)} End the session and request a new one.`;
     default:
       return sentence(message) || 'Something went wrong.';
   }

@@ -1,16 +1,10 @@
 import type { DataValue } from '../../shared/common.ts';
-import type { CommandName } from '../../shared/protocol/commands.ts';
+import { type CommandName, commandSpec } from '../../shared/protocol/commands.ts';
 import { formatDateTime, formatDuration } from './time-format.ts';
 
-const COMMAND_LABELS: Record<CommandName, string> = {
-  ping: 'Ping',
-  'read-status': 'Read status',
-  'read-data-items': 'Read data items',
-};
-
-/** The name of a device command as the Commands tab shows it. */
+/** The name of a device command as the console shows it (from the catalog). */
 export function commandLabel(name: CommandName): string {
-  return COMMAND_LABELS[name];
+  return commandSpec(name).label;
 }
 
 /** A data item value for a table cell: numbers with at most two decimals, booleans as Yes/No. */
@@ -36,7 +30,21 @@ function formatResultValue(key: string, value: DataValue | null): string {
   if (value === null) return '—';
   if (typeof value === 'number' && /(Time|At)$/.test(key) && value > 1e11) return formatDateTime(new Date(value).toISOString());
   if (typeof value === 'number' && /Seconds$/.test(key)) return formatDuration(value);
+  if (typeof value === 'number' && /Bytes$/.test(key)) return formatBytes(value);
   return formatDataValue(value);
+}
+
+/** "812 B", "14.2 kB", "3.4 MB": a size as a file manager shows it (powers of 1024). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${Math.max(0, Math.round(bytes))} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 /**
@@ -47,8 +55,36 @@ export function formatCommandResult(result: unknown): { kind: 'entries'; entries
   if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
     const values = Object.entries(result as Record<string, unknown>);
     if (values.every(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))) {
-      return { kind: 'entries', entries: values.map(([k, v]) => [humanizeKey(k.replace(/(.)Seconds$/, '$1')), formatResultValue(k, v as DataValue | null)]) };
+      return { kind: 'entries', entries: values.map(([k, v]) => [humanizeKey(k.replace(/(.)(Seconds|Bytes)$/, '$1')), formatResultValue(k, v as DataValue | null)]) };
     }
   }
   return { kind: 'json', text: JSON.stringify(result, null, 2) ?? 'null' };
+}
+
+/** One check of a self-test, as the device reported it. */
+export interface CheckRow {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+const isCheckRow = (value: unknown): value is CheckRow =>
+  typeof value === 'object' && value !== null && typeof (value as CheckRow).name === 'string' && typeof (value as CheckRow).passed === 'boolean' && typeof (value as CheckRow).detail === 'string';
+
+/**
+ * A diagnostic's result for the Diagnostics tab: a self-test's checks as a table (with the
+ * overall verdict), a configuration's settings as label/value lines, anything else as
+ * `formatCommandResult` shows it.
+ */
+export function formatDiagnosticResult(
+  result: unknown,
+): { kind: 'checks'; passed: boolean | null; checks: CheckRow[] } | ReturnType<typeof formatCommandResult> {
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    const record = result as Record<string, unknown>;
+    if (Array.isArray(record.checks) && record.checks.every(isCheckRow)) {
+      return { kind: 'checks', passed: typeof record.passed === 'boolean' ? record.passed : null, checks: record.checks };
+    }
+    if (Object.keys(record).length === 1 && record.settings !== null && typeof record.settings === 'object') return formatCommandResult(record.settings);
+  }
+  return formatCommandResult(result);
 }

@@ -54,3 +54,19 @@ export function formatAxisTime(ms: number, spanMs: number): string {
 function formatClock(d: Date): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
+
+/** Whole seconds from `nowMs` until `deadline` (ISO or epoch ms), rounded up; 0 once it passed. */
+export function secondsUntil(deadline: string | number | null, nowMs: number): number {
+  if (deadline === null) return 0;
+  const at = typeof deadline === 'number' ? deadline : Date.parse(deadline);
+  if (Number.isNaN(at)) return 0;
+  return Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+/** "29:58", "0:07", "1:59:58": time left on a clock face, for a session's remaining time. */
+export function formatCountdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  return hours > 0 ? `${hours}:${pad(minutes)}:${pad(s % 60)}` : `${minutes}:${pad(s % 60)}`;
+}

@@ -2,13 +2,16 @@ import { Alert, Badge, Button, Group, Loader, Tabs, Text, Title } from '@mantine
 import { useEffect, useState } from 'react';
 import { ArrowLeftIcon } from '../components/icons.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
-import { useDevice, useSession } from '../stores/context.ts';
+import { useDevice, useDiagnostics, useOperator, useServiceSessions, useSession } from '../stores/context.ts';
 import { AlarmsTab } from './device/AlarmsTab.tsx';
 import { CommandsTab } from './device/CommandsTab.tsx';
 import { DataTab } from './device/DataTab.tsx';
+import { DevicePanelTab } from './device/DevicePanelTab.tsx';
 import { DeviceOverview } from './device/DeviceOverview.tsx';
+import { DiagnosticsTab } from './device/DiagnosticsTab.tsx';
 import { EventsTab } from './device/EventsTab.tsx';
-import { SimulatorTab } from './device/SimulatorTab.tsx';
+import { SessionBar } from './device/SessionBar.tsx';
+import { SessionsTab } from './device/SessionsTab.tsx';
 import './DeviceScreen.css';
 
 /** Whether a key press belongs to a text field or an open list rather than to the screen. */
@@ -16,7 +19,20 @@ function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 }
 
-/** One device: overview, then its data, alarms, events, commands (and simulator faults offline). */
+/** A count beside a tab's name, or nothing; hidden from its accessible name (the panel says it in words). */
+function tabCount(count: number, color: string) {
+  if (count === 0) return null;
+  return (
+    <Badge size="xs" color={color} variant="filled" circle aria-hidden="true">
+      {count}
+    </Badge>
+  );
+}
+
+/**
+ * One device: overview and its service session bar, then its data, diagnostics, alarms,
+ * events, commands and sessions (and, offline, the simulated device's panel).
+ */
 export function DeviceScreen({ deviceId }: { deviceId: string }) {
   const open = useDevice((s) => s.open);
   const close = useDevice((s) => s.close);
@@ -25,12 +41,33 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
   const alarmCount = useDevice((s) => s.alarms.length);
   const openFleet = useSession((s) => s.openFleet);
   const simulatorProfile = useSession((s) => (s.session?.signedIn ? s.session.profile.kind === 'simulator' : false));
+  const openSessions = useServiceSessions((s) => s.open);
+  const closeSessions = useServiceSessions((s) => s.close);
+  const openDiagnostics = useDiagnostics((s) => s.open);
+  const closeDiagnostics = useDiagnostics((s) => s.close);
+  const openOperator = useOperator((s) => s.open);
+  const closeOperator = useOperator((s) => s.close);
+  const consentQuestions = useOperator((s) => s.state?.consents.length ?? 0);
   const [tab, setTab] = useState<string | null>('data');
+  const serial = detail?.serial;
 
   useEffect(() => {
     void open(deviceId);
-    return () => close();
-  }, [deviceId, open, close]);
+    void openSessions(deviceId);
+    void openDiagnostics(deviceId);
+    return () => {
+      close();
+      closeSessions();
+      closeDiagnostics();
+    };
+  }, [deviceId, open, close, openSessions, closeSessions, openDiagnostics, closeDiagnostics]);
+
+  // the simulated operator is found by serial, known once the detail has loaded
+  useEffect(() => {
+    if (!simulatorProfile || !serial) return;
+    void openOperator(serial);
+    return () => closeOperator();
+  }, [simulatorProfile, serial, openOperator, closeOperator]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -77,27 +114,28 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
       {detail && (
         <div className="device-screen__body">
           <DeviceOverview detail={detail} />
+          <SessionBar detail={detail} onOpenDevicePanel={simulatorProfile ? () => setTab('device-panel') : undefined} />
           <Tabs value={tab} onChange={setTab} className="device-tabs">
             <Tabs.List>
               <Tabs.Tab value="data">Data</Tabs.Tab>
-              <Tabs.Tab
-                value="alarms"
-                rightSection={
-                  alarmCount > 0 ? (
-                    <Badge size="xs" color="red" variant="filled" circle aria-hidden="true">
-                      {alarmCount}
-                    </Badge>
-                  ) : null
-                }
-              >
+              <Tabs.Tab value="diagnostics">Diagnostics</Tabs.Tab>
+              <Tabs.Tab value="alarms" rightSection={tabCount(alarmCount, 'red')}>
                 Alarms
               </Tabs.Tab>
               <Tabs.Tab value="events">Events</Tabs.Tab>
               <Tabs.Tab value="commands">Commands</Tabs.Tab>
-              {simulatorProfile && <Tabs.Tab value="simulator">Simulator</Tabs.Tab>}
+              <Tabs.Tab value="sessions">Sessions</Tabs.Tab>
+              {simulatorProfile && (
+                <Tabs.Tab value="device-panel" rightSection={tabCount(consentQuestions, 'yellow')}>
+                  Device panel
+                </Tabs.Tab>
+              )}
             </Tabs.List>
             <Tabs.Panel value="data" className="device-tabs__panel">
               <DataTab detail={detail} />
+            </Tabs.Panel>
+            <Tabs.Panel value="diagnostics" className="device-tabs__panel">
+              <DiagnosticsTab detail={detail} />
             </Tabs.Panel>
             <Tabs.Panel value="alarms" className="device-tabs__panel">
               <AlarmsTab />
@@ -108,9 +146,12 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
             <Tabs.Panel value="commands" className="device-tabs__panel">
               <CommandsTab />
             </Tabs.Panel>
+            <Tabs.Panel value="sessions" className="device-tabs__panel">
+              <SessionsTab />
+            </Tabs.Panel>
             {simulatorProfile && (
-              <Tabs.Panel value="simulator" className="device-tabs__panel">
-                <SimulatorTab detail={detail} />
+              <Tabs.Panel value="device-panel" className="device-tabs__panel">
+                <DevicePanelTab detail={detail} />
               </Tabs.Panel>
             )}
           </Tabs>

@@ -1,7 +1,11 @@
 import type { TetherBridge } from '../../shared/ipc.ts';
 import { describeError } from '../lib/error-messages.ts';
 import { type DeviceStore, type DeviceStoreHooks, createDeviceStore } from './device-store.ts';
+import { type DiagnosticsStore, createDiagnosticsStore } from './diagnostics-store.ts';
 import { type FleetStore, createFleetStore } from './fleet-store.ts';
+import { type OperatorStore, createOperatorStore } from './operator-store.ts';
+import type { SessionNotice } from './service-session-reducers.ts';
+import { type ServiceSessionStore, createServiceSessionStore } from './service-session-store.ts';
 import { type SessionStore, createSessionStore } from './session-store.ts';
 
 /** Every store of the renderer, built over one bridge. */
@@ -10,41 +14,72 @@ export interface AppStores {
   session: SessionStore;
   fleet: FleetStore;
   device: DeviceStore;
+  serviceSessions: ServiceSessionStore;
+  diagnostics: DiagnosticsStore;
+  operator: OperatorStore;
+}
+
+/** What the stores tell the shell (which turns it into notifications). */
+export interface AppStoreHooks extends DeviceStoreHooks {
+  onSessionNotice?: (notice: SessionNotice) => void;
 }
 
 /** Builds the stores; signing out (or losing the session) clears the fleet and device data. */
-export function createAppStores(bridge: TetherBridge, deviceHooks: DeviceStoreHooks = {}): AppStores {
+export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {}): AppStores {
   const fleet = createFleetStore(bridge);
-  const device = createDeviceStore(bridge, deviceHooks);
+  const device = createDeviceStore(bridge, hooks);
+  const diagnostics = createDiagnosticsStore(bridge);
+  const operator = createOperatorStore(bridge);
+  const serviceSessions = createServiceSessionStore(bridge, {
+    currentUserId: () => {
+      const state = session.getState().session;
+      return state?.signedIn ? state.user.id : null;
+    },
+    deviceLabel: (deviceId) => {
+      const shown = device.getState().detail;
+      return (shown?.id === deviceId ? shown.serial : fleet.getState().byId[deviceId]?.serial) ?? 'the device';
+    },
+    onNotice: (notice) => hooks.onSessionNotice?.(notice),
+  });
   const session = createSessionStore(bridge, {
     onSignedOut: () => {
       fleet.getState().reset();
       device.getState().close();
+      serviceSessions.getState().reset();
+      diagnostics.getState().close();
+      operator.getState().close();
     },
   });
-  return { bridge, session, fleet, device };
+  return { bridge, session, fleet, device, serviceSessions, diagnostics, operator };
 }
 
 /**
  * Routes main's events into the stores: connection and simulator state, the end of a
- * session, and live device events. After a reconnect the fleet and the open device are
- * loaded again, since events may have been missed while the link was down.
+ * session, live device events, and the simulated operator's view. After a reconnect the
+ * fleet and the open device are loaded again, since events may have been missed while the
+ * link was down.
  */
-export function wireBridgeEvents({ bridge, session, fleet, device }: AppStores): () => void {
+export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessions, diagnostics, operator }: AppStores): () => void {
   const unsubscribe = [
     bridge.on('connection.state', (state) => {
       session.getState().connectionChanged(state);
       if (!state.resumed) return;
       if (fleet.getState().phase !== 'idle') void fleet.getState().load();
       void device.getState().reload();
+      void serviceSessions.getState().reload();
+      void diagnostics.getState().reload();
+      void operator.getState().reload();
     }),
     bridge.on('session.ended', ({ code, message }) => {
       session.getState().sessionEnded(describeError(code ? { code, message } : new Error(message)));
     }),
     bridge.on('simulator.status', (status) => session.getState().simulatorChanged(status)),
+    bridge.on('simulator.operator', (state) => operator.getState().receive(state)),
     bridge.on('live.event', (event) => {
       fleet.getState().receive(event);
       device.getState().receive(event);
+      serviceSessions.getState().receive(event);
+      diagnostics.getState().receive(event);
     }),
   ];
   return () => {

@@ -3,7 +3,10 @@ import { useStore } from 'zustand';
 import type { TetherBridge } from '../../shared/ipc.ts';
 import type { AppStores } from './app-stores.ts';
 import type { DeviceStoreState } from './device-store.ts';
+import type { DiagnosticsStoreState } from './diagnostics-store.ts';
 import type { FleetStoreState } from './fleet-store.ts';
+import type { OperatorStoreState } from './operator-store.ts';
+import type { ServiceSessionStoreState } from './service-session-store.ts';
 import type { SessionStoreState } from './session-store.ts';
 
 /** The stores of this window, provided once by main.tsx. */
@@ -33,4 +36,19 @@ export function useFleet<T>(selector: (state: FleetStoreState) => T): T {
 /** A slice of the device store; re-renders only when the slice changes. */
 export function useDevice<T>(selector: (state: DeviceStoreState) => T): T {
   return useStore(useStores().device, selector);
+}
+
+/** A slice of the service session store (the open device's sessions); re-renders only when the slice changes. */
+export function useServiceSessions<T>(selector: (state: ServiceSessionStoreState) => T): T {
+  return useStore(useStores().serviceSessions, selector);
+}
+
+/** A slice of the diagnostics store; re-renders only when the slice changes. */
+export function useDiagnostics<T>(selector: (state: DiagnosticsStoreState) => T): T {
+  return useStore(useStores().diagnostics, selector);
+}
+
+/** A slice of the simulated operator's view (the device panel); re-renders only when the slice changes. */
+export function useOperator<T>(selector: (state: OperatorStoreState) => T): T {
+  return useStore(useStores().operator, selector);
 }

@@ -51,7 +51,10 @@ export interface DeviceStoreState {
   showChart(key: string | null): Promise<void>;
   /** Rejects with the BridgeError for the caller to report. */
   acknowledge(alarmId: string): Promise<Alarm>;
-  sendCommand(name: CommandName): Promise<void>;
+  /** Sends a command (a diagnostic with the session it runs in); resolves to its id once it is listed. */
+  sendCommand(name: CommandName, params?: Record<string, unknown>, sessionId?: string): Promise<string | null>;
+  /** Asks the device to stop a command; rejects with the BridgeError for the caller to report. */
+  cancelCommand(commandId: string): Promise<void>;
   receive(event: LiveEvent): void;
 }
 
@@ -163,11 +166,17 @@ export function createDeviceStore(bridge: TetherBridge, hooks: DeviceStoreHooks 
         return alarm;
       },
 
-      async sendCommand(name) {
+      async sendCommand(name, params = {}, sessionId) {
         const deviceId = get().deviceId;
-        if (!deviceId) return;
-        const accepted = await bridge.invoke('commands.send', { deviceId, name, params: {} });
+        if (!deviceId) return null;
+        const accepted = await bridge.invoke('commands.send', { deviceId, name, params, ...(sessionId ? { sessionId } : {}) });
         await refetchCommand(deviceId, accepted.id);
+        return accepted.id;
+      },
+
+      async cancelCommand(commandId) {
+        const command = await bridge.invoke('commands.cancel', { id: commandId });
+        if (get().deviceId === command.deviceId) set((s) => ({ commands: { items: upsertCommand(s.commands.items ?? [], command), error: s.commands.error } }));
       },
 
       receive(event) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CommandStateSchema } from '../common.ts';
 import { CommandNameSchema } from '../protocol/commands.ts';
 import { ErrorCodeSchema } from '../errors.ts';
+import { CommandProgressSchema } from '../protocol/poll.ts';
 
 export const CreateCommandRequestSchema = z
   .object({
@@ -9,6 +10,8 @@ export const CreateCommandRequestSchema = z
     params: z.record(z.string(), z.unknown()).default({}),
     /** How long the command may wait for the device before it expires. */
     ttlSeconds: z.number().int().min(5).max(7 * 24 * 3600).optional(),
+    /** The active service session a privileged command runs in (you must control it). */
+    sessionId: z.string().max(64).optional(),
   })
   .strict();
 export type CreateCommandRequest = z.input<typeof CreateCommandRequestSchema>;
@@ -30,6 +33,8 @@ export const CommandViewSchema = z.object({
   updatedAt: z.string(),
   expiresAt: z.string(),
   attempts: z.number().int(),
+  sessionId: z.string().nullable(),
+  progress: CommandProgressSchema.nullable(),
   result: z.unknown().nullable(),
   error: z.object({ code: ErrorCodeSchema, message: z.string() }).nullable(),
   history: z.array(CommandTransitionSchema),

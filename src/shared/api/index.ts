@@ -6,6 +6,7 @@ export * from './fleet.ts';
 export * from './commands.ts';
 export * from './audit.ts';
 export * from './live.ts';
+export * from './sessions.ts';
 
 export const API_PREFIX = '/api/v1';
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AlarmSchema, DataItemValueSchema, DeviceEventSchema } from './fleet.ts';
 import { CommandStateSchema, DeviceStatusSchema } from '../common.ts';
+import { CommandProgressSchema } from '../protocol/poll.ts';
+import { OutputLineSchema, SessionViewSchema } from './sessions.ts';
 
 /**
  * Messages on `GET /api/v1/events` (WebSocket). The server sends only events of devices
@@ -27,6 +29,14 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
     state: CommandStateSchema,
     at: z.string(),
   }),
+  z.object({
+    type: z.literal('command.progress'),
+    deviceId: z.string(),
+    commandId: z.string(),
+    progress: CommandProgressSchema.nullable(),
+    lines: z.array(OutputLineSchema),
+  }),
+  z.object({ type: z.literal('session.state'), deviceId: z.string(), session: SessionViewSchema }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
 

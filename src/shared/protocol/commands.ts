@@ -1,14 +1,19 @@
 import { z } from 'zod';
 import { DataItemKeySchema, DataValueSchema } from '../common.ts';
+import type { DeviceModelId } from '../device-models.ts';
+import type { SessionScope } from '../sessions.ts';
+import { DIAGNOSTIC_CATALOG } from './diagnostics.ts';
 
 /**
  * The catalog of device commands: name → parameter schema and result schema. The
  * server validates parameters before queueing; the agent validates them again before
- * running (it trusts nothing it receives). Privileged diagnostics join this catalog
- * with consent-gated sessions.
+ * running (it trusts nothing it receives). Basic commands need no session; privileged
+ * ones (the diagnostics) need an active service session with their scope, and the agent
+ * checks the session's grant itself.
  */
-export const COMMAND_CATALOG = {
+const BASIC_COMMANDS = {
   ping: {
+    label: 'Ping',
     description: 'Round trip through the agent; proves the command channel works.',
     privileged: false,
     params: z
@@ -21,6 +26,7 @@ export const COMMAND_CATALOG = {
     result: z.object({ echo: z.string().optional(), agentTime: z.number() }),
   },
   'read-status': {
+    label: 'Read status',
     description: 'Agent and device status: versions, uptime, queue and connection health.',
     privileged: false,
     params: z.object({}).strict(),
@@ -36,6 +42,7 @@ export const COMMAND_CATALOG = {
     }),
   },
   'read-data-items': {
+    label: 'Read data items',
     description: 'Current values of all (or the named) data items, read on the device now.',
     privileged: false,
     params: z
@@ -44,6 +51,25 @@ export const COMMAND_CATALOG = {
     result: z.object({ values: z.record(z.string(), DataValueSchema) }),
   },
 } as const;
+
+/** What every catalog entry says about itself. */
+export interface CommandSpec {
+  readonly label: string;
+  readonly description: string;
+  readonly privileged: boolean;
+  /** The session scope a privileged command needs. */
+  readonly scope?: SessionScope;
+  /** Models it applies to (all when absent). */
+  readonly models?: readonly DeviceModelId[];
+  readonly params: z.ZodType;
+  readonly result: z.ZodType;
+}
+
+const PRIVILEGED = Object.fromEntries(
+  Object.entries(DIAGNOSTIC_CATALOG).map(([name, spec]) => [name, { ...spec, privileged: true, scope: 'diagnose' as const }]),
+) as { [K in keyof typeof DIAGNOSTIC_CATALOG]: (typeof DIAGNOSTIC_CATALOG)[K] & { privileged: true; scope: 'diagnose' } };
+
+export const COMMAND_CATALOG = { ...BASIC_COMMANDS, ...PRIVILEGED } as const;
 
 export type CommandName = keyof typeof COMMAND_CATALOG;
 export const COMMAND_NAMES = Object.keys(COMMAND_CATALOG) as [CommandName, ...CommandName[]];
@@ -54,4 +80,15 @@ export type CommandResult<N extends CommandName> = z.infer<(typeof COMMAND_CATAL
 
 export function isCommandName(value: string): value is CommandName {
   return Object.hasOwn(COMMAND_CATALOG, value);
+}
+
+/** A catalog entry, seen through the common shape. */
+export function commandSpec(name: CommandName): CommandSpec {
+  return COMMAND_CATALOG[name] as CommandSpec;
+}
+
+/** Whether a command can run on a model. */
+export function commandAppliesTo(name: CommandName, modelId: DeviceModelId): boolean {
+  const models = commandSpec(name).models;
+  return !models || models.includes(modelId);
 }

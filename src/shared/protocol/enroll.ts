@@ -39,6 +39,8 @@ export const EnrollResponseSchema = z.object({
   certificatePem: z.string(),
   deviceCaPem: z.string(),
   deviceSecret: z.string(),
+  /** Public key (SPKI PEM) the agent pins to verify session grants itself. */
+  grantPublicKeyPem: z.string(),
   pollWindowMs: z.number().int().positive(),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;

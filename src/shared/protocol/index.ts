@@ -2,3 +2,4 @@
 export * from './enroll.ts';
 export * from './poll.ts';
 export * from './commands.ts';
+export * from './diagnostics.ts';

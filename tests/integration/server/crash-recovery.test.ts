@@ -1,68 +1,44 @@
-import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../../agent-sim/fleet.ts';
-import type { LoginResponse } from '../../../src/shared/api/auth.ts';
 import type { AuditEntry, AuditVerifyResult } from '../../../src/shared/api/audit.ts';
 import type { CommandView } from '../../../src/shared/api/commands.ts';
 import type { DeviceDetail } from '../../../src/shared/api/fleet.ts';
-import { ApiClient } from '../../helpers/http.ts';
-import { spawnTs, stopChild, waitForLine } from '../../helpers/processes.ts';
+import type { ApiClient } from '../../helpers/http.ts';
+import { ServerProcess } from '../../helpers/server-process.ts';
 import { tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+
 
 /** The server as its own process, so it can be killed with SIGKILL like a crashed host. */
 describe('kill -9 of the server loses nothing that was acknowledged', () => {
-  const dataDir = tempDir();
-  let port: number;
-  let server: ChildProcess;
+  let server: ServerProcess;
   let url: string;
   let ca: string;
-  let password: string;
   let admin: ApiClient;
   let fleet: Fleet | undefined;
 
   async function startServer(): Promise<void> {
-    server = spawnTs('server/main.ts', ['--data-dir', dataDir, '--port', String(port), '--poll-window-ms', '5000', '--log-level', 'info']);
-    let output = '';
-    server.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitForLine(server, (line) => line.includes('tether server listening'));
-    const pw = /password: (\S+)/.exec(output);
-    if (pw?.[1]) password = pw[1];
-    url = `https://127.0.0.1:${port}`;
-    ca = readFileSync(join(dataDir, 'pki', 'ca.cert.pem'), 'utf8');
-    const login = await new ApiClient(url, ca).post<LoginResponse>('/api/v1/auth/login', { username: 'admin', password });
-    expect(login.status).toBe(200);
-    admin = new ApiClient(url, ca, login.body.accessToken);
+    await server.restart();
+    ({ url, ca } = server);
+    admin = await server.admin();
   }
 
   async function crashServer(): Promise<void> {
-    server.kill('SIGKILL');
-    await new Promise((resolve) => server.once('exit', resolve));
+    await server.kill9();
   }
 
   beforeAll(async () => {
-    port = await freePort();
-    await startServer();
+    server = await ServerProcess.start(['--poll-window-ms', '5000']);
+    ({ url, ca } = server);
+    admin = await server.admin();
   });
 
   afterAll(async () => {
     await fleet?.stopAll({ goodbye: false });
-    await stopChild(server);
+    await server.stop();
   });
 
   it('keeps queued commands, their history and the audit chain across a crash, then delivers them', async () => {

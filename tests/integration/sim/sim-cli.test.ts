@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { LoginResponse } from '../../../src/shared/api/auth.ts';
 import type { AuditEntry } from '../../../src/shared/api/audit.ts';
 import type { DeviceDetail, DeviceListResponse } from '../../../src/shared/api/fleet.ts';
+import type { SessionView } from '../../../src/shared/api/sessions.ts';
 import { ApiClient } from '../../helpers/http.ts';
 import { runTs, spawnTs, stopChild, waitForLine } from '../../helpers/processes.ts';
 import { tempDir } from '../../helpers/server.ts';
@@ -111,5 +112,117 @@ describe('npm run sim', () => {
     const bad = await runTs('agent-sim/offline.ts', ['--devices', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--devices must be a whole number/);
+  });
+});
+
+describe('npm run sim as the customer', () => {
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(children.map((c) => stopChild(c)));
+  });
+
+  /** Sends a control line and returns the answer; for the plain-words tests below. */
+  async function operator(child: ChildProcess, command: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return send(child, command);
+  }
+
+  it('--consent ask: the operator lists, approves an extension, revokes — all on stdin — and the server follows', async () => {
+    const sim = await startSim(['--devices', '3', '--consent', 'ask', '--consent-timeout-seconds', '60']);
+    children.push(sim.child);
+    expect(sim.ready).toMatchObject({ consent: 'ask' });
+    const devices = await waitFor(async () => {
+      const res = await sim.client.get<DeviceListResponse>('/api/v1/devices');
+      return res.body.counts.online === 3 ? res.body.items : undefined;
+    }, { timeoutMs: 30_000, what: 'the fleet online' });
+    const device = devices[0]!;
+
+    // plain words work too, and a bad word is an error line, not a crash
+    const badSeconds = waitForLine<Record<string, unknown>>(sim.child, (_l, json) => json?.event === 'error');
+    sim.child.stdin?.write(`fault ${device.serial} pressure-fault soon\n`);
+    expect(String((await badSeconds).json?.message)).toMatch(/SECONDS must be a positive number/);
+
+    const nothing = await operator(sim.child, { cmd: 'consents' });
+    expect(nothing).toMatchObject({ event: 'ack', consents: [] });
+    const noRequest = await operator(sim.child, { cmd: 'approve', serial: device.serial });
+    expect(noRequest.event).toBe('error');
+    expect(String(noRequest.message)).toMatch(/no consent request/i);
+
+    const created = await sim.client.post<SessionView>(`/api/v1/devices/${device.id}/sessions`, { scopes: ['diagnose'], reason: 'INC-5 sim operator test', durationMinutes: 20 });
+    expect(created.status).toBe(201);
+    expect(created.body.state).toMatch(/^(requested|awaiting-consent)$/);
+    // the operator sees the question once the agent has it (its next held poll answer)
+    const waiting = await waitFor(async () => {
+      const answer = await operator(sim.child, { cmd: 'consents', serial: device.serial });
+      const consents = answer.consents as { sessionId: string; kind: string; reason: string; remainingSeconds: number }[];
+      return consents.length ? consents : undefined;
+    }, { timeoutMs: 20_000, what: 'the consent request at the device' });
+    expect(waiting[0]).toMatchObject({ sessionId: created.body.id, kind: 'start', reason: 'INC-5 sim operator test' });
+    expect(waiting[0]!.remainingSeconds).toBeGreaterThan(30);
+    expect(waiting[0]!.remainingSeconds).toBeLessThanOrEqual(60);
+
+    const approved = await operator(sim.child, { cmd: 'approve', serial: device.serial, as: 'Pat Biomed' });
+    expect(approved).toMatchObject({ event: 'ack', approve: true, sessionId: created.body.id, operator: 'Pat Biomed' });
+    const active = await waitFor(async () => {
+      const s = (await sim.client.get<SessionView>(`/api/v1/sessions/${created.body.id}`)).body;
+      return s.state === 'active' ? s : undefined;
+    }, { timeoutMs: 20_000, what: 'the session active' });
+    expect(active.decidedBy).toBe('Pat Biomed');
+    const firstExpiry = Date.parse(active.expiresAt!);
+
+    // an extension is a new consent: the operator is asked again, with kind "extend"
+    const extend = await sim.client.post<SessionView>(`/api/v1/sessions/${created.body.id}/extend`, { durationMinutes: 15 });
+    expect(extend.status).toBe(200);
+    expect(extend.body.pendingExtension).toMatchObject({ durationMinutes: 15 });
+    await waitFor(async () => {
+      const answer = await operator(sim.child, { cmd: 'consents', serial: device.serial });
+      return (answer.consents as { kind: string }[]).some((c) => c.kind === 'extend') || undefined;
+    }, { timeoutMs: 20_000, what: 'the extension request at the device' });
+    expect(await operator(sim.child, { cmd: 'approve', serial: device.serial })).toMatchObject({ event: 'ack', kind: 'extend', approve: true });
+    const extended = await waitFor(async () => {
+      const s = (await sim.client.get<SessionView>(`/api/v1/sessions/${created.body.id}`)).body;
+      return s.pendingExtension === null && Date.parse(s.expiresAt!) > firstExpiry ? s : undefined;
+    }, { timeoutMs: 20_000, what: 'the extension applied' });
+    expect(Date.parse(extended.expiresAt!) - firstExpiry).toBe(15 * 60_000);
+
+    const sessions = await operator(sim.child, { cmd: 'sessions' });
+    expect(sessions.sessions).toMatchObject([{ serial: device.serial, sessionId: created.body.id, controller: { username: sim.ready.username } }]);
+
+    const revoked = await operator(sim.child, { cmd: 'revoke', serial: device.serial, as: 'Pat Biomed' });
+    expect(revoked).toMatchObject({ event: 'ack', sessionId: created.body.id });
+    const ended = await waitFor(async () => {
+      const s = (await sim.client.get<SessionView>(`/api/v1/sessions/${created.body.id}`)).body;
+      return s.state === 'ended' ? s : undefined;
+    }, { timeoutMs: 20_000, what: 'the session ended' });
+    expect(ended.endCause).toBe('CUSTOMER_REVOKED');
+    expect(ended.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['requested', 'activated', 'extended', 'ended']));
+    const again = await operator(sim.child, { cmd: 'revoke', serial: device.serial });
+    expect(again.event).toBe('error');
+  });
+
+  it('--consent deny refuses at once, --consent auto allows at once, and a bad mode is refused', async () => {
+    const denying = await startSim(['--devices', '1', '--consent', 'deny']);
+    children.push(denying.child);
+    const [device] = await waitFor(async () => {
+      const res = await denying.client.get<DeviceListResponse>('/api/v1/devices');
+      return res.body.counts.online === 1 ? res.body.items : undefined;
+    }, { timeoutMs: 30_000, what: 'the device online' });
+    const denied = await denying.client.post<SessionView>(`/api/v1/devices/${device!.id}/sessions`, { scopes: ['diagnose'], reason: 'INC-6 deny', durationMinutes: 10 });
+    expect(denied.status).toBe(201);
+    expect(denied.body).toMatchObject({ state: 'denied', endCause: 'DENIED', decidedBy: 'policy' });
+    await stopChild(denying.child);
+
+    const allowing = await startSim(['--devices', '1', '--consent', 'auto']);
+    children.push(allowing.child);
+    const [other] = await waitFor(async () => {
+      const res = await allowing.client.get<DeviceListResponse>('/api/v1/devices');
+      return res.body.counts.online === 1 ? res.body.items : undefined;
+    }, { timeoutMs: 30_000, what: 'the device online' });
+    const allowed = await allowing.client.post<SessionView>(`/api/v1/devices/${other!.id}/sessions`, { scopes: ['diagnose', 'files'], reason: 'INC-7 auto', durationMinutes: 10 });
+    expect(allowed.body).toMatchObject({ state: 'active', decidedBy: 'policy' });
+    await stopChild(allowing.child);
+
+    const bad = await runTs('agent-sim/offline.ts', ['--consent', 'maybe']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--consent must be one of auto, ask, deny/);
   });
 });

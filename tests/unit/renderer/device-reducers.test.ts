@@ -74,6 +74,8 @@ describe('upsertCommand', () => {
     updatedAt: iso(second),
     expiresAt: iso(59),
     attempts: 0,
+    sessionId: null,
+    progress: null,
     result: null,
     error: null,
     history: [],

@@ -50,4 +50,28 @@ describe('describeError', () => {
     expect(describeError(new Error('boom!'))).toBe('Boom!');
     expect(describeError({ code: 'INTERNAL', message: '' })).toBe('Something went wrong.');
   });
+
+  it('offers a busy device\'s observer seat, naming who holds it', () => {
+    expect(describeError({ code: 'SESSION_BUSY', message: 'Ann already has a session', details: { sessionId: 's7', engineer: 'ann' } })).toBe(
+      'Another engineer (ann) is already in control of this device; only one at a time. Join their session as an observer, or request again after it ends.',
+    );
+  });
+
+  it('says why a diagnostic stopped when its session ended, without repeating "the session ended"', () => {
+    expect(describeError({ code: 'SESSION_ENDED', message: 'the session ended (CUSTOMER_REVOKED): revoked at the device by the customer' })).toBe(
+      'The session ended — revoked at the device by the customer.',
+    );
+    expect(describeError({ code: 'SESSION_ENDED', message: 'the session ended: its time ran out' })).toBe('The session ended — its time ran out.');
+  });
+
+  it('tells what to do when a session is missing, not active, refused or its grant rejected', () => {
+    expect(describeError({ code: 'SESSION_REQUIRED', message: 'this needs an active service session with the diagnose scope on the device' })).toBe(
+      'This needs an active service session with the diagnose scope on the device. Request a service session with the scope it needs first.',
+    );
+    expect(describeError({ code: 'SESSION_NOT_ACTIVE', message: 'the session already ended' })).toBe('This needs an active service session, and it is not active: the session already ended.');
+    expect(describeError({ code: 'CONSENT_DENIED', message: 'the consent policy no longer allows this session to be extended' })).toBe(
+      "The customer's consent was denied: the consent policy no longer allows this session to be extended.",
+    );
+    expect(describeError({ code: 'GRANT_INVALID', message: 'the grant has expired' })).toMatch(/^The device refused the session's grant .*: the grant has expired\. End the session and request a new one\.$/);
+  });
 });

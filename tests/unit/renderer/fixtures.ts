@@ -1,3 +1,4 @@
+import type { SessionView } from '../../../src/shared/api/sessions.ts';
 import type { Alarm, DeviceDetail, DeviceSummary } from '../../../src/shared/api/fleet.ts';
 
 /** A device summary with sensible defaults; tests override what they are about. */
@@ -43,4 +44,45 @@ export function alarm(overrides: Partial<Alarm> & { id: string }): Alarm {
     closedAt: null,
     ...overrides,
   };
+}
+
+/** A service session as the console sees it: active, controlled by u1, with defaults. */
+export function sessionView(overrides: Partial<SessionView> & { id: string }): SessionView {
+  return {
+    deviceId: 'd1',
+    state: 'active',
+    endCause: null,
+    scopes: ['diagnose'],
+    reason: 'INC-1 pressure faults',
+    durationMinutes: 30,
+    engineer: { id: 'u1', username: 'sam', displayName: 'Sam Engineer' },
+    observers: [],
+    createdAt: '2025-01-01T10:00:00.000Z',
+    consentDeadline: null,
+    decidedBy: 'Pat Biomed',
+    decidedAt: '2025-01-01T10:00:20.000Z',
+    activatedAt: '2025-01-01T10:00:20.000Z',
+    expiresAt: '2025-01-01T10:30:20.000Z',
+    endedAt: null,
+    pendingExtension: null,
+    timeline: [
+      { at: '2025-01-01T10:00:00.000Z', type: 'requested', detail: null },
+      { at: '2025-01-01T10:00:20.000Z', type: 'activated', detail: null },
+    ],
+    ...overrides,
+  };
+}
+
+/** The same session waiting for the operator's answer. */
+export function awaitingView(overrides: Partial<SessionView> & { id: string }): SessionView {
+  return sessionView({
+    state: 'awaiting-consent',
+    consentDeadline: '2025-01-01T10:02:00.000Z',
+    decidedBy: null,
+    decidedAt: null,
+    activatedAt: null,
+    expiresAt: null,
+    timeline: [{ at: '2025-01-01T10:00:00.000Z', type: 'requested', detail: null }],
+    ...overrides,
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandLabel, formatCommandResult, formatDataValue, humanizeKey } from '../../../src/renderer/lib/format.ts';
+import { commandLabel, formatBytes, formatCommandResult, formatDataValue, formatDiagnosticResult, humanizeKey } from '../../../src/renderer/lib/format.ts';
 import { faultLabel, faultOptionsFor, isSimFault } from '../../../src/renderer/lib/sim-faults.ts';
 import { SIM_FAULTS } from '../../../src/shared/sim-faults.ts';
 
@@ -72,5 +72,44 @@ describe('simulator faults', () => {
     expect(isSimFault('pressure-fault')).toBe(true);
     expect(isSimFault('meltdown')).toBe(false);
     expect(isSimFault(null)).toBe(false);
+  });
+});
+
+describe('diagnostic results', () => {
+  it('shows a self-test as its checks with the verdict', () => {
+    const checks = [
+      { name: 'Power supply', passed: true, detail: '24.1 V' },
+      { name: 'Syringe heater', passed: false, detail: 'heater at 29.0 °C' },
+    ];
+    expect(formatDiagnosticResult({ passed: false, checks })).toEqual({ kind: 'checks', passed: false, checks });
+  });
+
+  it('shows a configuration as its settings, and a log bundle with its size in bytes made readable', () => {
+    expect(formatDiagnosticResult({ settings: { 'pressure.limit': 300, language: 'en' } })).toEqual({
+      kind: 'entries',
+      entries: [
+        ['Pressure limit', '300'],
+        ['Language', 'en'],
+      ],
+    });
+    expect(formatDiagnosticResult({ fileName: 'SFX-logs.tar.gz', sizeBytes: 1_572_864, entries: 9000 })).toEqual({
+      kind: 'entries',
+      entries: [
+        ['File name', 'SFX-logs.tar.gz'],
+        ['Size', '1.5 MB'],
+        ['Entries', '9000'],
+      ],
+    });
+  });
+
+  it('formats sizes the way a file manager does', () => {
+    expect(formatBytes(812)).toBe('812 B');
+    expect(formatBytes(3_500)).toBe('3.4 kB');
+    expect(formatBytes(14_540)).toBe('14 kB');
+    expect(formatBytes(350 * 1024 * 1024)).toBe('350 MB');
+  });
+
+  it('names the diagnostics from the catalog', () => {
+    expect(commandLabel('collect-log-bundle')).toBe('Collect log bundle');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAxisTime, formatDateTime, formatDuration, formatRelativeTime, formatTime } from '../../../src/renderer/lib/time-format.ts';
+import { formatAxisTime, formatCountdown, formatDateTime, formatDuration, formatRelativeTime, formatTime, secondsUntil } from '../../../src/renderer/lib/time-format.ts';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -52,5 +52,23 @@ describe('formatAxisTime', () => {
   it('shows 24-hour clock times within a day and adds the date beyond', () => {
     expect(formatAxisTime(t, 3600_000)).toBe('14:05');
     expect(formatAxisTime(t, 3 * 86_400_000)).toBe('11-27 14:05');
+  });
+});
+
+describe('countdowns', () => {
+  const now = Date.parse('2025-01-01T10:00:00.000Z');
+
+  it('counts whole seconds left, rounding up, and stops at zero', () => {
+    expect(secondsUntil('2025-01-01T10:01:52.200Z', now)).toBe(113);
+    expect(secondsUntil(now + 500, now)).toBe(1);
+    expect(secondsUntil('2025-01-01T09:59:00.000Z', now)).toBe(0);
+    expect(secondsUntil(null, now)).toBe(0);
+  });
+
+  it('shows time left as m:ss, with hours when there are some', () => {
+    expect(formatCountdown(29 * 60 + 58)).toBe('29:58');
+    expect(formatCountdown(7)).toBe('0:07');
+    expect(formatCountdown(3600 + 59 * 60 + 58)).toBe('1:59:58');
+    expect(formatCountdown(-3)).toBe('0:00');
   });
 });

@@ -1,23 +1,13 @@
 import { Alert, Badge, Button, Code, Group, Loader, Table, Text, Tooltip } from '@mantine/core';
 import { useState } from 'react';
 import type { CommandView } from '../../../shared/api/commands.ts';
-import type { CommandState } from '../../../shared/common.ts';
 import type { CommandName } from '../../../shared/protocol/commands.ts';
 import { commandLabel, formatCommandResult } from '../../lib/format.ts';
 import { notifyError } from '../../lib/notify.ts';
 import { actionBlockedReason } from '../../lib/permissions.ts';
 import { formatDateTime } from '../../lib/time-format.ts';
 import { useDevice, useSession } from '../../stores/context.ts';
-
-const STATE_COLORS: Record<CommandState, string> = {
-  queued: 'gray',
-  delivered: 'blue',
-  running: 'blue',
-  succeeded: 'teal',
-  failed: 'red',
-  expired: 'orange',
-  canceled: 'gray',
-};
+import { COMMAND_STATE_COLORS } from './command-states.ts';
 
 const ACTIONS: readonly CommandName[] = ['ping', 'read-status'];
 
@@ -114,7 +104,7 @@ export function CommandsTab() {
               <Table.Tr key={command.id}>
                 <Table.Td>{commandLabel(command.name)}</Table.Td>
                 <Table.Td>
-                  <Badge color={STATE_COLORS[command.state]} tt="none">
+                  <Badge color={COMMAND_STATE_COLORS[command.state]} tt="none">
                     {command.state}
                   </Badge>
                 </Table.Td>

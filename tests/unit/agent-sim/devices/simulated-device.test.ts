@@ -1,7 +1,9 @@
 import { afterEach, describe, it, expect, vi } from 'vitest';
 import type { DeviceSignal } from '../../../../agent-sim/agent/device.ts';
+import type { LogSource, SelfTestCheck } from '../../../../agent-sim/devices/diagnostics.ts';
 import {
   SimulatedDevice,
+  type SettingValue,
   type ThresholdRule,
   numberAt,
 } from '../../../../agent-sim/devices/simulated-device.ts';
@@ -21,6 +23,18 @@ class ScriptedServer extends SimulatedDevice {
 
   protected advance(): void {
     this.set('cpu', this.cpuScript.shift() ?? 0);
+  }
+
+  protected selfTestChecks(): SelfTestCheck[] {
+    return [];
+  }
+
+  protected configuration(): Record<string, SettingValue> {
+    return {};
+  }
+
+  protected logSources(): LogSource[] {
+    return [];
   }
 }
 
