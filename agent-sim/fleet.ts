@@ -8,7 +8,7 @@ import { TetherError } from '../src/shared/errors.ts';
 import type { ConsentDecision, ConsentRequest, DeviceSession, SessionRevocation } from '../src/shared/protocol/poll.ts';
 import { Agent } from './agent/agent.ts';
 import { type AgentConfig, type AgentConfigInput, parseAgentConfig } from './agent/config.ts';
-import { type SimulatedDevice, createSimulatedDevice } from './devices/index.ts';
+import { DEVICE_FILES_FOLDER, type SimulatedDevice, createSimulatedDevice } from './devices/index.ts';
 import { type SimFault, isDeviceFault, isSimFault } from '../src/shared/sim-faults.ts';
 
 export type FleetFault = SimFault;
@@ -169,6 +169,8 @@ export class Fleet extends EventEmitter<{ operator: [serial: string] }> {
     const device = createSimulatedDevice({
       modelId: spec.modelId,
       serial: spec.serial,
+      // the device's own file system lives beside its agent's state; seeded when it starts
+      filesDir: join(config.dataDir, DEVICE_FILES_FOLDER),
       ...(this.options.tickMs ? { tickMs: this.options.tickMs } : {}),
       ...(this.options.diagnosticStepMs ? { diagnosticStepMs: this.options.diagnosticStepMs } : {}),
     });

@@ -59,7 +59,9 @@ const USAGE = `usage: npm run sim -- [--devices N] [--port P] [--data-dir DIR] [
   --consent      the simulated customers' answer to service sessions: auto (allow at once),
                  ask (the operator at the device decides: approve/deny on stdin), deny (default ask)
   --consent-timeout-seconds  how long the operator has to answer (default 120, or
-                 TETHER_SIM_CONSENT_TIMEOUT_SECONDS); no answer counts as denied`;
+                 TETHER_SIM_CONSENT_TIMEOUT_SECONDS); no answer counts as denied
+  --transfer-bytes-per-sec  cap on file transfer content, per transfer, to practise on a slow
+                 link (default 0: none, or TETHER_SIM_TRANSFER_BYTES_PER_SEC)`;
 
 /** Who the operator at the device says they are, unless told (--as). */
 const DEFAULT_OPERATOR = 'Device operator';
@@ -74,6 +76,7 @@ const FLAGS = {
   'fault-rate': { type: 'string', default: '0.5' },
   consent: { type: 'string', default: 'ask' },
   'consent-timeout-seconds': { type: 'string', default: process.env.TETHER_SIM_CONSENT_TIMEOUT_SECONDS ?? '120' },
+  'transfer-bytes-per-sec': { type: 'string', default: process.env.TETHER_SIM_TRANSFER_BYTES_PER_SEC ?? '0' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
   const faultRate = Number(values['fault-rate']);
   if (!Number.isFinite(faultRate) || faultRate < 0) throw new Error(`--fault-rate must be a number ≥ 0, got "${values['fault-rate']}"`);
   const consentTimeoutSeconds = positiveInt('consent-timeout-seconds', values['consent-timeout-seconds'], 5, 3600);
+  const bandwidthBytesPerSec = positiveInt('transfer-bytes-per-sec', values['transfer-bytes-per-sec'], 0, 2 ** 40);
   const consent = values.consent;
   if (!isSimConsentMode(consent)) throw new Error(`--consent must be one of ${SIM_CONSENT_MODES.join(', ')}, got "${consent}"`);
   const json = values.json;
@@ -104,7 +108,7 @@ async function main(): Promise<void> {
   const log = pino({ level: process.env.TETHER_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const say = (human: string, event: Record<string, unknown>) => process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${human}\n`);
 
-  const server = await buildServer(parseServerConfig({ dataDir: join(dataDir, 'server'), host: '127.0.0.1', port, pollWindowMs, consentTimeoutSeconds, logLevel: 'warn' }), { logger: log });
+  const server = await buildServer(parseServerConfig({ dataDir: join(dataDir, 'server'), host: '127.0.0.1', port, pollWindowMs, consentTimeoutSeconds, logLevel: 'warn', transfers: { bandwidthBytesPerSec } }), { logger: log });
   const url = await server.listen();
   const agentsDir = join(dataDir, 'agents');
   // devices enrolled before session grants existed lack the grant key: they are enrolled again

@@ -31,7 +31,14 @@ import { liveRoutes } from './live/routes.ts';
 import { GrantIssuer } from './sessions/grants.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { sessionRoutes } from './sessions/routes.ts';
-import { installErrorHandling } from './http/errors.ts';
+import { TransferService } from './transfers/transfer-service.ts';
+import { FileLister } from './transfers/file-list.ts';
+import { transferRoutes } from './transfers/routes.ts';
+import { agentTransferRoutes } from './transfers/agent-routes.ts';
+import { EncryptedSpoolStore } from './transfers/spool-store.ts';
+import { createTusServers, uploadRoutes } from './transfers/uploads.ts';
+import { authenticateDevice } from './agent-api/device-auth.ts';
+import { installErrorHandling, clientIp } from './http/errors.ts';
 import { startJob } from './jobs.ts';
 import { TETHER_VERSION } from '../src/shared/node/version.ts';
 
@@ -42,6 +49,7 @@ export interface ServerServices {
   fleet: FleetService;
   commands: CommandService;
   sessions: SessionService;
+  transfers: TransferService;
   polls: PollRegistry;
 }
 
@@ -84,9 +92,12 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const grants = await GrantIssuer.loadOrCreate(config.dataDir);
   const sessions = new SessionService(ctx, fleet, commands, grants);
   commands.sessions = sessions;
+  const transfers = new TransferService(ctx, fleet, commands, sessions);
+  sessions.transfers = transfers;
+  const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers), log);
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);
-  const services: ServerServices = { auth, users, fleet, commands, sessions, polls };
+  const services: ServerServices = { auth, users, fleet, commands, sessions, transfers, polls };
   const bootstrapAdmin = await users.ensureBootstrapAdmin();
 
   const app = Fastify({
@@ -129,10 +140,20 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     await api.register(fleetRoutes(auth, fleet));
     await api.register(commandRoutes(auth, commands));
     await api.register(sessionRoutes(auth, sessions, fleet));
+    await api.register(transferRoutes(auth, transfers, new FileLister(ctx, fleet, commands)));
+    await api.register(uploadRoutes(tus.console, async (request, transferId) => {
+      const principal = await auth.authenticate(request.headers.authorization);
+      await transfers.authorizeUpload({ kind: 'console', principal, ip: clientIp(request) }, transferId);
+    }, ['transfers']));
     await api.register(auditRoutes(auth, ctx.audit));
     await api.register(liveRoutes(auth, bus));
   }, { prefix: API_PREFIX });
   await app.register(agentRoutes(ctx, { commands, sessions, grants, polls, history }));
+  await app.register(agentTransferRoutes(ctx, transfers));
+  await app.register(uploadRoutes(tus.agent, async (request, transferId) => {
+    const device = await authenticateDevice(ctx, request);
+    await transfers.authorizeUpload({ kind: 'agent', device, ip: clientIp(request) }, transferId);
+  }, ['agent']), { prefix: '/agent/v1' });
 
   const stopJobs: (() => void)[] = [];
   let closed = false;
@@ -150,6 +171,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         startJob('command-expiry', 1000, log, () => commands.expireOverdue()),
         startJob('session-sweep', config.sessionSweepMs, log, () => sessions.sweep()),
         startJob('history-prune', 10_000, log, () => history.run()),
+        startJob('transfer-sweep', config.transfers.sweepMs, log, () => transfers.sweep()),
       );
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -161,6 +183,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       closed = true;
       for (const stop of stopJobs) stop();
       polls.close();
+      transfers.close();
       await app.close();
       await bus.close();
       await db.destroy();

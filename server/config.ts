@@ -1,7 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { TetherError } from '../src/shared/errors.ts';
+
+/** File transfers: where chunks wait (encrypted), for how long, and how many move at once. */
+export const TransferSettingsSchema = z
+  .object({
+    /** Encrypted chunks in transit; default `<dataDir>/transfers`. */
+    spoolDir: z.string().min(1).optional(),
+    /** A transfer not finished by then fails (TRANSFER_EXPIRED) and its chunks are purged. */
+    ttlHours: z.number().positive().max(24 * 30).default(24),
+    /** Running transfers per device and in all; more wait as `queued`. */
+    maxPerDevice: z.number().int().min(1).max(100).default(2),
+    maxOverall: z.number().int().min(1).max(10_000).default(20),
+    /** Per-transfer cap on the bytes/s the server sends to a receiver; 0: no cap. */
+    bandwidthBytesPerSec: z.number().int().min(0).default(0),
+    /** How long a content request waits for a chunk still on its way before CHUNK_NOT_READY. */
+    contentWaitMs: z.number().int().min(0).max(120_000).default(15_000),
+    /** Expiry, automatic re-queue and purge run this often. */
+    sweepMs: z.number().int().min(50).max(60_000).default(1000),
+    /** Device commands re-queued after an interruption before the transfer fails. */
+    maxAutoRetries: z.number().int().min(0).max(1000).default(20),
+  })
+  .strict();
 
 /** Everything a server node can be told. Defaults suit a single development node. */
 export const ServerConfigSchema = z
@@ -40,6 +61,7 @@ export const ServerConfigSchema = z
     sessionSweepMs: z.number().int().min(50).max(60_000).default(1000),
     /** Output lines kept per command; beyond them a note says how many were dropped. */
     commandOutputLimit: z.number().int().min(10).max(1_000_000).default(10_000),
+    transfers: TransferSettingsSchema.prefault({}),
   })
   .strict();
 
@@ -53,7 +75,8 @@ export function parseServerConfig(input: unknown): ServerConfig {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new TetherError('CONFIG_INVALID', `invalid server configuration — ${problems.join('; ')}`);
   }
-  return { ...parsed.data, dataDir: resolve(parsed.data.dataDir) };
+  const dataDir = resolve(parsed.data.dataDir);
+  return { ...parsed.data, dataDir, transfers: { ...parsed.data.transfers, spoolDir: resolve(parsed.data.transfers.spoolDir ?? join(dataDir, 'transfers')) } };
 }
 
 const ENV_KEYS: Record<string, keyof ServerConfig> = {

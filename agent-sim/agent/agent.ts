@@ -29,7 +29,12 @@ import { LocalAuditFile } from './local-audit.ts';
 import { CommandJournal } from './command-journal.ts';
 import { CommandExecutor } from './executor.ts';
 import type { DeviceAdapter, DeviceSignal } from './device.ts';
-import { registerBuiltinHandlers, registerDiagnosticHandlers } from './handlers.ts';
+import { registerBuiltinHandlers, registerDiagnosticHandlers, registerFileHandlers } from './handlers.ts';
+import { createDeviceFiles } from './files/device-files.ts';
+import type { DeviceFiles } from './files/types.ts';
+import { registerTransferHandlers } from './transfers/handlers.ts';
+import { TransferClient } from './transfers/transfer-client.ts';
+import { TransferStateStore } from './transfers/transfer-state.ts';
 import { GrantVerifier } from './grants.ts';
 import { PendingCommandUpdates } from './pending-updates.ts';
 import { ServiceSessions, type SessionOutgoing } from './sessions.ts';
@@ -70,6 +75,8 @@ const RE_REPORT_WINDOW_MS = 24 * 3600_000;
 export class Agent extends EventEmitter<AgentEvents> {
   readonly bootId = randomBytes(12).toString('hex');
   readonly audit: LocalAuditFile;
+  /** The device's files, when its adapter offers a file system; every file command goes through it. */
+  readonly files: DeviceFiles | undefined;
   private readonly journal: CommandJournal;
   private readonly executor: CommandExecutor;
   private readonly sessions: ServiceSessions;
@@ -119,6 +126,18 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.executor = new CommandExecutor(this.journal, this.audit, (update, urgent) => this.queueUpdate(update, urgent), { guard: this.sessions });
     registerBuiltinHandlers(this.executor, this);
     registerDiagnosticHandlers(this.executor, device);
+    this.files = device.filesDir ? createDeviceFiles({ filesDir: device.filesDir, modelId: device.modelId, audit: this.audit }) : undefined;
+    if (this.files) {
+      registerFileHandlers(this.executor, this.files);
+      registerTransferHandlers(this.executor, {
+        files: this.files,
+        client: new TransferClient(this.transport, config.requestTimeoutMs),
+        state: new TransferStateStore(join(config.dataDir, 'transfers')),
+        audit: this.audit,
+        stopping: () => this.abort.signal.aborted,
+        warn: (message, err) => this.log.warn({ err: (err as Error).message }, message),
+      });
+    }
   }
 
   /**

@@ -51,4 +51,9 @@ export interface DeviceAdapter {
   subscribe(listener: (signal: DeviceSignal) => void): () => void;
   /** Remote diagnostics, when the device has any. */
   readonly diagnostics?: DeviceDiagnostics;
+  /**
+   * The host folder that stands for the device's file system: the model's roots
+   * ("/logs", "/config", …) are folders inside it. Absent: the device offers no file work.
+   */
+  readonly filesDir?: string;
 }

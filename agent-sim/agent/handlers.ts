@@ -5,6 +5,7 @@ import { AGENT_VERSION } from './config.ts';
 import type { DeviceAdapter } from './device.ts';
 import type { CommandExecutor } from './executor.ts';
 import type { Agent } from './agent.ts';
+import type { DeviceFiles } from './files/types.ts';
 
 /** The non-privileged commands every agent answers. */
 export function registerBuiltinHandlers(executor: CommandExecutor, agent: Agent): void {
@@ -47,4 +48,16 @@ export function registerDiagnosticHandlers(executor: CommandExecutor, device: De
       return checked.data;
     });
   }
+}
+
+/**
+ * The remote file browser. The executor has checked the `files` grant and the path's
+ * shape; DeviceFiles checks the path against the model's roots on disk and audits a
+ * refusal, which fails the command with its code (PATH_NOT_ALLOWED, FILE_NOT_FOUND, …).
+ */
+export function registerFileHandlers(executor: CommandExecutor, files: DeviceFiles): void {
+  executor.register('list-files', async (params, { signal }) => {
+    signal.throwIfAborted();
+    return files.list(typeof params.path === 'string' ? params.path : '/');
+  });
 }

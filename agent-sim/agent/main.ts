@@ -5,6 +5,7 @@
  * (On real equipment the same core drives the device's own adapter.)
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +13,7 @@ import { pino, type Logger } from 'pino';
 import { backoffDelay } from '../../src/shared/backoff.ts';
 import { TetherError } from '../../src/shared/errors.ts';
 import { isDeviceModelId } from '../../src/shared/device-models.ts';
-import { createSimulatedDevice } from '../devices/index.ts';
+import { DEVICE_FILES_FOLDER, createSimulatedDevice } from '../devices/index.ts';
 import { Agent } from './agent.ts';
 import { parseAgentConfig, proxyFromEnv } from './config.ts';
 import { Supervisor } from './supervisor.ts';
@@ -75,7 +76,7 @@ async function runAgent(values: Record<string, string | boolean | undefined>): P
   const modelId = str('model') ?? credentials?.modelId ?? fail('--model is required for a first enrollment');
   if (!isDeviceModelId(modelId)) fail(`unknown model "${modelId}"`);
   const serial = str('serial') ?? credentials?.serial ?? fail('--serial is required for a first enrollment');
-  const device = createSimulatedDevice({ modelId, serial });
+  const device = createSimulatedDevice({ modelId, serial, filesDir: join(dataDir, DEVICE_FILES_FOLDER) });
   const code = str('enroll');
   if (code && credentials) {
     log.info({ deviceId: credentials.deviceId }, 'already enrolled; --enroll ignored (delete credentials.json to enroll again)');

@@ -24,8 +24,11 @@ export interface TransportOptions {
   identity?: DeviceIdentity | undefined;
 }
 
-/** Two connections at most: the held poll, and a short-lived one for urgent reports. */
-export type Channel = 'poll' | 'report';
+/**
+ * The held poll, a short-lived one for urgent reports, and — only while a file transfer
+ * runs — connections that stream its chunks.
+ */
+export type Channel = 'poll' | 'report' | 'transfer';
 
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -100,6 +103,33 @@ export class AgentTransport {
     return parsed.data;
   }
 
+  /**
+   * Options for a request on the `transfer` channel, made by the caller itself (chunk
+   * downloads, tus uploads): the same pinned CA, device certificate and secret, proxy and
+   * host map as every other request. `path` and `method` are the caller's.
+   */
+  transferRequestOptions(): https.RequestOptions & { secureContext: SecureContext } {
+    return {
+      protocol: 'https:',
+      hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+      port: this.url.port || 443,
+      agent: this.agentFor('transfer'),
+      secureContext: this.secureContext,
+      lookup: this.lookup as never,
+      headers: this.options.identity ? { [DEVICE_SECRET_HEADER]: this.options.identity.deviceSecret } : {},
+    };
+  }
+
+  /** The server's base URL, e.g. for upload URLs. */
+  get serverUrl(): string {
+    return this.url.origin;
+  }
+
+  /** A failure of a request made with `transferRequestOptions`, as the TetherError every other request gives. */
+  describeError(err: Error & { code?: string }): TetherError {
+    return this.describe(err);
+  }
+
   /** Drops open connections; the next request connects (and resolves the name) afresh. */
   reset(): void {
     for (const agent of this.agents.values()) agent.destroy();
@@ -115,9 +145,10 @@ export class AgentTransport {
     if (agent) return agent;
     const common = {
       keepAlive: true,
-      maxSockets: 1,
-      // the report channel closes when idle; the poll channel is always busy
-      timeout: channel === 'report' ? 10_000 : 0,
+      // two transfers may run at once on a device, each with one request at a time
+      maxSockets: channel === 'transfer' ? 2 : 1,
+      // the report and transfer channels close when idle; the poll channel is always busy
+      timeout: channel === 'poll' ? 0 : 10_000,
     };
     if (this.usesProxy && this.options.proxy) {
       const proxyUrl = new URL(this.options.proxy.url);

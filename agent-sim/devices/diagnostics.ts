@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { TetherError } from '../../src/shared/errors.ts';
 import { DIAGNOSTIC_CATALOG, type DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
 import type { DiagnosticContext } from '../agent/device.ts';
+import type { LogMessage, LogSource } from './file-tree.ts';
+import { writeLogBundle } from './log-bundle.ts';
 import type { SeededRandom } from './random.ts';
 
 /** One check of a self-test, judged on the device as it is when the check runs. */
@@ -11,11 +13,7 @@ export interface SelfTestCheck {
   run(): { passed: boolean; detail: string };
 }
 
-/** A log of the device that a log bundle gathers, and how busy it is. */
-export interface LogSource {
-  readonly file: string;
-  readonly entriesPerHour: number;
-}
+export type { LogSource } from './file-tree.ts';
 
 /** Simulated work time that ends at once (rejecting) when the diagnostic is aborted. */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -49,9 +47,13 @@ export async function runSelfTest(
   return { passed: failed.length === 0, checks: results };
 }
 
-/** Gathers the device's logs of the last `hours` into one compressed bundle on the device. */
+/**
+ * Gathers the device's logs of the last `hours` into one compressed bundle on the device.
+ * A device with a file system (`logsDir`) writes it there as a real .tar.gz, which an
+ * engineer can then fetch; one without reports the size the bundle would have.
+ */
 export async function collectLogBundle(
-  bundle: { serial: string; sources: readonly LogSource[]; hours: number; now: number },
+  bundle: { serial: string; sources: readonly LogSource[]; hours: number; now: number; logsDir?: string | undefined },
   context: DiagnosticContext,
   stepMs: number,
   random: SeededRandom,
@@ -60,23 +62,25 @@ export async function collectLogBundle(
   const { sources, hours } = bundle;
   context.log(`Collecting ${sources.length} logs, last ${hours} h`);
   const steps = sources.length + 1;
-  let entries = 0;
+  const logs: { file: string; entries: number; messages: readonly LogMessage[] }[] = [];
   for (const [index, source] of sources.entries()) {
     context.progress((index / steps) * 100, `Collecting ${source.file}`);
     context.log(`Collecting ${source.file}…`);
     await pause(stepMs, context.signal);
     const count = Math.round(source.entriesPerHour * hours * random.between(0.8, 1.2));
-    entries += count;
+    logs.push({ file: source.file, entries: count, messages: source.messages });
     context.log(`  ${source.file}: ${count.toLocaleString('en-US')} entries`);
   }
+  const entries = logs.reduce((sum, log) => sum + log.entries, 0);
   context.progress((sources.length / steps) * 100, 'Compressing');
   context.log('Compressing bundle…');
   await pause(stepMs, context.signal);
-  // ~140 bytes a log line, compressed about sixfold
-  const sizeBytes = Math.round((entries * 140) / 6 + 2048);
   const fileName = `${bundle.serial}-logs-${fileStamp(bundle.now)}.tar.gz`;
+  const sizeBytes = bundle.logsDir
+    ? await writeLogBundle(bundle.logsDir, { serial: bundle.serial, fileName, logs, hours, now: bundle.now }, random, context.signal)
+    : Math.round((entries * 140) / 6 + 2048); // ~140 bytes a log line, compressed about sixfold
   context.progress(100, 'Bundle ready');
-  context.log(`Bundle ready: ${fileName} (${formatBytes(sizeBytes)}, ${entries.toLocaleString('en-US')} entries)`);
+  context.log(`Bundle ready: ${bundle.logsDir ? `/logs/${fileName}` : fileName} (${formatBytes(sizeBytes)}, ${entries.toLocaleString('en-US')} entries)`);
   return { fileName, sizeBytes, entries };
 }
 

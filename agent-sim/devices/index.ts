@@ -14,6 +14,7 @@ export {
 } from './simulated-device.ts';
 export { INJECTOR_PROFILES, InfusionDevice, InjectorDevice, type InjectorModelId, type InjectorProfile } from './injector.ts';
 export { RadimetricsDevice } from './radimetrics.ts';
+export { DEVICE_FILES_FOLDER } from './file-tree.ts';
 
 /**
  * Simulated equipment of the given model — the one entry point the agent, the fleet and

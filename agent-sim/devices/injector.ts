@@ -3,6 +3,8 @@ import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
 import type { DiagnosticContext } from '../agent/device.ts';
 import { DeliveryDevice, LOW_BATTERY, overTemperature, round1 } from './delivery-device.ts';
 import { type LogSource, type SelfTestCheck, diagnosticParams, selfTestCheck } from './diagnostics.ts';
+import { DELIVERY_SYSTEM_LOG, deliveryAlarmLog, infusionLogs, injectorLogs, protocolsXml } from './device-logs.ts';
+import type { SeededRandom } from './random.ts';
 import { type InjectorUnderTest, PLUNGER_TRAVEL_MM, plungerCalibrationCheck, pressureTransducerCheck } from './injector-diagnostics.ts';
 import {
   type DeviceBehaviour,
@@ -35,6 +37,8 @@ export interface InjectorProfile {
   /** Contrast from syringe A and saline flush from syringe B in one injection, mL. */
   readonly contrast: Range;
   readonly saline: Range;
+  /** Names of the protocols a site typically stores on it (its modality's examinations). */
+  readonly protocols: readonly string[];
 }
 
 export const INJECTOR_PROFILES: Readonly<Record<InjectorModelId, InjectorProfile>> = {
@@ -46,6 +50,7 @@ export const INJECTOR_PROFILES: Readonly<Record<InjectorModelId, InjectorProfile
     syringe: { A: 200, B: 200 },
     contrast: { min: 50, max: 120 },
     saline: { min: 20, max: 50 },
+    protocols: ['CT Head WO', 'CT Chest Routine', 'CT Abd/Pelvis W', 'CTA Chest PE', 'CTA Coronary', 'CT Liver 3-Phase'],
   },
   mrxperion: {
     flowRate: { min: 0.1, max: 10 },
@@ -55,6 +60,7 @@ export const INJECTOR_PROFILES: Readonly<Record<InjectorModelId, InjectorProfile
     syringe: { A: 65, B: 115 },
     contrast: { min: 10, max: 20 },
     saline: { min: 15, max: 40 },
+    protocols: ['MR Brain W/WO', 'MRA Neck', 'MR Liver Dynamic', 'MR Breast Dynamic', 'MR Prostate'],
   },
   'mark7-arterion': {
     flowRate: { min: 0.1, max: 45 },
@@ -64,6 +70,7 @@ export const INJECTOR_PROFILES: Readonly<Record<InjectorModelId, InjectorProfile
     syringe: { A: 150, B: 0 },
     contrast: { min: 5, max: 40 },
     saline: { min: 0, max: 0 },
+    protocols: ['Left Coronary', 'Right Coronary', 'LV Gram', 'Aortogram', 'Peripheral Runoff'],
   },
 };
 
@@ -220,13 +227,29 @@ export class InjectorDevice extends DeliveryDevice {
   }
 
   protected logSources(includeSystem: boolean): LogSource[] {
+    const logs = injectorLogs(this.profile, this.softwareVersion);
     return [
-      { file: 'controller.log', entriesPerHour: 120 },
-      { file: 'injection-history.log', entriesPerHour: 8 },
-      { file: 'alarms.log', entriesPerHour: 2 },
-      { file: 'service.log', entriesPerHour: 15 },
-      ...(includeSystem ? [{ file: 'system.log', entriesPerHour: 400 }] : []),
+      { file: 'controller.log', entriesPerHour: 120, messages: logs.controller },
+      { file: 'injection-history.log', entriesPerHour: 8, messages: logs.history },
+      { file: 'alarms.log', entriesPerHour: 2, messages: deliveryAlarmLog('PRESSURE_LIMIT') },
+      { file: 'service.log', entriesPerHour: 15, messages: logs.service },
+      ...(includeSystem ? [{ file: 'system.log', entriesPerHour: 400, messages: DELIVERY_SYSTEM_LOG }] : []),
     ];
+  }
+
+  protected protocolsXml(random: SeededRandom): string {
+    const { profile } = this;
+    return protocolsXml(
+      this.modelId,
+      profile.protocols.map((name) => ({
+        name,
+        phases: [
+          { syringe: 'A', volumeMl: Math.round(random.between(profile.contrast.min, profile.contrast.max)), flowRate: round1(random.between(profile.protocolFlowRate.min, profile.protocolFlowRate.max)) },
+          ...(profile.syringe.B > 0 ? [{ syringe: 'B', volumeMl: Math.round(random.between(profile.saline.min, profile.saline.max)), flowRate: round1(random.between(profile.protocolFlowRate.min, profile.protocolFlowRate.max)) }] : []),
+        ],
+        pressureLimit: profile.pressureLimit,
+      })),
+    );
   }
 
   protected override modelDiagnostic(name: DiagnosticName, params: Record<string, unknown>, context: DiagnosticContext): Promise<unknown> {
@@ -364,12 +387,21 @@ export class InfusionDevice extends DeliveryDevice {
   }
 
   protected logSources(includeSystem: boolean): LogSource[] {
+    const logs = infusionLogs(this.softwareVersion);
     return [
-      { file: 'controller.log', entriesPerHour: 100 },
-      { file: 'infusion-history.log', entriesPerHour: 4 },
-      { file: 'calibrator.log', entriesPerHour: 6 },
-      { file: 'alarms.log', entriesPerHour: 2 },
-      ...(includeSystem ? [{ file: 'system.log', entriesPerHour: 400 }] : []),
+      { file: 'controller.log', entriesPerHour: 100, messages: logs.controller },
+      { file: 'infusion-history.log', entriesPerHour: 4, messages: logs.history },
+      { file: 'calibrator.log', entriesPerHour: 6, messages: logs.calibrator },
+      { file: 'alarms.log', entriesPerHour: 2, messages: deliveryAlarmLog('OCCLUSION') },
+      ...(includeSystem ? [{ file: 'system.log', entriesPerHour: 400, messages: DELIVERY_SYSTEM_LOG }] : []),
     ];
+  }
+
+  protected protocolsXml(random: SeededRandom): string {
+    const doses = [['FDG Whole Body', 370], ['FDG Brain', 185], ['FDG Cardiac', 300], ['FDG Paediatric', 110]] as const;
+    return protocolsXml(
+      this.modelId,
+      doses.map(([name, doseMBq]) => ({ name, phases: [{ syringe: 'vial', volumeMl: round1(random.between(4, 10)), flowRate: round1(random.between(0.5, 1.5)) }], doseMBq })),
+    );
   }
 }

@@ -2,6 +2,9 @@ import { DEVICE_MODELS } from '../../src/shared/device-models.ts';
 import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
 import type { DiagnosticContext } from '../agent/device.ts';
 import { type LogSource, type SelfTestCheck, diagnosticParams, pause, selfTestCheck } from './diagnostics.ts';
+import { escapeXml, radimetricsLogs } from './device-logs.ts';
+import type { SeedFile } from './file-tree.ts';
+import type { SeededRandom } from './random.ts';
 import {
   type DeviceBehaviour,
   type DeviceValues,
@@ -179,13 +182,29 @@ export class RadimetricsDevice extends SimulatedDevice {
   }
 
   protected logSources(includeSystem: boolean): LogSource[] {
+    const logs = radimetricsLogs();
     return [
-      { file: 'radimetrics-app.log', entriesPerHour: 600 },
-      { file: 'dicom-listener.log', entriesPerHour: 900 },
-      { file: 'hl7-interface.log', entriesPerHour: 200 },
-      { file: 'audit.log', entriesPerHour: 50 },
-      ...(includeSystem ? [{ file: 'windows-event.log', entriesPerHour: 300 }] : []),
+      { file: 'radimetrics-app.log', entriesPerHour: 600, messages: logs.app },
+      { file: 'dicom-listener.log', entriesPerHour: 900, messages: logs.dicom },
+      { file: 'hl7-interface.log', entriesPerHour: 200, messages: logs.hl7 },
+      { file: 'audit.log', entriesPerHour: 50, messages: logs.audit },
+      ...(includeSystem ? [{ file: 'windows-event.log', entriesPerHour: 300, messages: logs.windows }] : []),
     ];
+  }
+
+  /** The dose notification values per CT protocol, as the server stores them. */
+  protected protocolsXml(): string {
+    const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<doseNotificationValues model="radimetrics" version="1">'];
+    for (const { protocol, notifyMgy } of DOSE_NOTIFICATION_VALUES) {
+      lines.push(`  <protocol name="${escapeXml(protocol)}" ctdiVolMgy="${notifyMgy}"/>`);
+    }
+    lines.push('</doseNotificationValues>', '');
+    return lines.join('\n');
+  }
+
+  /** The server's tree adds /exports: last month's dose report, as a physicist exports it. */
+  protected override async fileTree(random: SeededRandom, now: number): Promise<SeedFile[]> {
+    return [...(await super.fileTree(random, now)), doseReport(random, now)];
   }
 
   protected override modelDiagnostic(name: DiagnosticName, params: Record<string, unknown>, context: DiagnosticContext): Promise<unknown> {
@@ -313,6 +332,30 @@ export class RadimetricsDevice extends SimulatedDevice {
       sizeGb: size,
     });
   }
+}
+
+/**
+ * /exports/dose-report-<month>.csv: one row per CT study of the previous month, with
+ * synthetic accession numbers (no patient data), as Radimetrics exports for a physicist.
+ */
+function doseReport(random: SeededRandom, now: number): SeedFile {
+  const monthStart = new Date(now);
+  monthStart.setUTCDate(1);
+  monthStart.setUTCHours(0, 0, 0, 0);
+  const reportStart = new Date(monthStart);
+  reportStart.setUTCMonth(reportStart.getUTCMonth() - 1);
+  const rows = ['study_date,accession,modality,protocol,ctdivol_mgy,dlp_mgy_cm,notification'];
+  const studies = random.integer(300, 1500);
+  const span = monthStart.getTime() - reportStart.getTime();
+  for (let i = 0; i < studies; i += 1) {
+    const at = new Date(reportStart.getTime() + (span * (i + random.next())) / studies);
+    const { protocol, notifyMgy } = random.pick(DOSE_NOTIFICATION_VALUES);
+    const ctdiVol = notifyMgy * random.between(0.3, 1.2);
+    const dlp = ctdiVol * random.between(10, 45);
+    rows.push([at.toISOString().slice(0, 19), `ACC${random.integer(10_000_000, 99_999_999)}`, 'CT', protocol, ctdiVol.toFixed(2), dlp.toFixed(1), ctdiVol > notifyMgy ? 'yes' : 'no'].join(','));
+  }
+  const month = reportStart.toISOString().slice(0, 7);
+  return { path: `/exports/dose-report-${month}.csv`, content: `${rows.join('\n')}\n`, ageMs: Math.floor(random.next() * Math.max(0, now - monthStart.getTime())) };
 }
 
 function clampPercent(value: number, floor: number): number {

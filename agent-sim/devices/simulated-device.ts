@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import type { AlarmSeverity, DataValue, EventSeverity } from '../../src/shared/common.ts';
 import { DEVICE_MODELS, type DeviceModelId } from '../../src/shared/device-models.ts';
 import { TetherError } from '../../src/shared/errors.ts';
 import { diagnosticsFor, type DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
 import type { DeviceAdapter, DeviceDiagnostics, DeviceSignal, DiagnosticContext } from '../agent/device.ts';
 import { type LogSource, type SelfTestCheck, collectLogBundle, diagnosticParams, pause, runSelfTest } from './diagnostics.ts';
+import { type DeviceIdentity, type SeedFile, ageInDays, seedFileTree, seededLogs, serviceFiles, settingsFile } from './file-tree.ts';
 import { SeededRandom, seedFromText } from './random.ts';
 
 /** Faults a trainee (or the random-fault scheduler) can inject into simulated equipment. */
@@ -51,6 +53,11 @@ export interface SimulatedDeviceOptions {
   tickMs?: number;
   /** One step of a simulated diagnostic (default 1000 ms; a self-test takes about six). */
   diagnosticStepMs?: number;
+  /**
+   * The host folder standing for the device's file system (DeviceAdapter.filesDir),
+   * seeded with the model's tree when the device starts. Absent: no file work.
+   */
+  filesDir?: string;
   now?: () => number;
 }
 
@@ -99,6 +106,7 @@ export abstract class SimulatedDevice implements DeviceAdapter {
   readonly modelId: DeviceModelId;
   readonly softwareVersion: string;
   readonly tickMs: number;
+  readonly filesDir: string | undefined;
   protected readonly random: SeededRandom;
   /** Diagnostics draw from their own generator, so running one does not change the simulated story. */
   protected readonly diagnosticRandom: SeededRandom;
@@ -112,12 +120,14 @@ export abstract class SimulatedDevice implements DeviceAdapter {
   private readonly now: () => number;
   private phaseTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
+  private seeding: Promise<boolean> | undefined;
 
   protected constructor(options: SimulatedDeviceOptions, behaviour: DeviceBehaviour) {
     this.serial = options.serial;
     this.modelId = options.modelId;
     this.softwareVersion = options.softwareVersion ?? DEFAULT_SOFTWARE_VERSIONS[options.modelId];
     this.tickMs = options.tickMs ?? 2000;
+    this.filesDir = options.filesDir;
     this.now = options.now ?? Date.now;
     const seed = options.seed ?? seedFromText(options.serial);
     this.random = new SeededRandom(seed);
@@ -145,6 +155,40 @@ export abstract class SimulatedDevice implements DeviceAdapter {
   /** The logs a log bundle gathers; `includeSystem` adds the operating system's. */
   protected abstract logSources(includeSystem: boolean): LogSource[];
 
+  /** /config/protocols.xml: the model's stored protocols (never patient data). */
+  protected abstract protocolsXml(random: SeededRandom): string;
+
+  /**
+   * The files the device's tree is seeded with: its logs, configuration and service
+   * folder. Drawn from `random` alone (seeded by the serial) and `now`, so a device always
+   * gets the same tree for the same time. Models with more roots add theirs.
+   */
+  protected async fileTree(random: SeededRandom, now: number): Promise<SeedFile[]> {
+    const identity: DeviceIdentity = { serial: this.serial, modelName: DEVICE_MODELS[this.modelId].name, softwareVersion: this.softwareVersion };
+    return [
+      ...(await seededLogs(this.logSources(true), random, now)),
+      settingsFile(identity, this.configuration(), random),
+      { path: '/config/protocols.xml', content: this.protocolsXml(random), ageMs: ageInDays(random, 1, 60) },
+      ...serviceFiles(identity, random, now),
+    ];
+  }
+
+  /**
+   * Seeds the device's file tree, once: skipped when `filesDir` exists already (the files
+   * are the device's own from then on) or the device has none. `start` does it; tests and
+   * callers that need the tree may await it. Resolves true when it wrote the tree.
+   */
+  seedFiles(): Promise<boolean> {
+    const filesDir = this.filesDir;
+    if (!filesDir) return Promise.resolve(false);
+    const now = this.now();
+    this.seeding ??= seedFileTree(filesDir, () => this.fileTree(new SeededRandom(seedFromText(`${this.serial}/files`)), now), now).catch((err: unknown) => {
+      this.seeding = undefined; // the next start tries again
+      throw err;
+    });
+    return this.seeding;
+  }
+
   /** Remote diagnostics, as the agent's DeviceAdapter sees them. */
   readonly diagnostics: DeviceDiagnostics = {
     offered: () => diagnosticsFor(this.modelId),
@@ -168,7 +212,9 @@ export abstract class SimulatedDevice implements DeviceAdapter {
       }
       case 'collect-log-bundle': {
         const { hours, includeSystem } = diagnosticParams('collect-log-bundle', params);
-        const bundle = { serial: this.serial, sources: this.logSources(includeSystem), hours, now: this.now() };
+        if (this.filesDir) await this.seedFiles();
+        const logsDir = this.filesDir ? join(this.filesDir, 'logs') : undefined;
+        const bundle = { serial: this.serial, sources: this.logSources(includeSystem), hours, now: this.now(), logsDir };
         return collectLogBundle(bundle, context, this.diagnosticStepMs, this.diagnosticRandom);
       }
       case 'read-configuration':
@@ -243,6 +289,8 @@ export abstract class SimulatedDevice implements DeviceAdapter {
   /** Ticks every `tickMs`, starting at a random phase so a fleet does not tick in step. */
   start(): void {
     if (this.phaseTimer || this.tickTimer) return;
+    this.seedFiles().catch((err: unknown) =>
+      this.emitEvent(this.now(), 'storage.error', 'warning', `The device's file system could not be prepared: ${(err as Error).message}`.slice(0, 1024)));
     // Math.random, not the seeded generator: the phase only spreads a fleet's ticks over
     // time and must not shift the device's simulated values.
     this.phaseTimer = setTimeout(() => {

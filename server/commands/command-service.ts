@@ -25,6 +25,15 @@ export interface SessionGate {
 /** Most commands handed to one device in one poll answer. */
 const DELIVERY_BATCH = 50;
 
+/** A command queued inside a transaction, to announce once it committed. */
+export interface QueuedCommand {
+  id: string;
+  deviceId: string;
+  customerId: string;
+  name: CommandName;
+  at: number;
+}
+
 /** A committed command state change, to announce to consoles. */
 export interface StateChange {
   command: CommandRow;
@@ -71,47 +80,82 @@ export class CommandService {
       if (!this.sessions || !spec.scope) throw new TetherError('SESSION_REQUIRED', 'privileged commands need a service session');
       sessionId = (await this.sessions.requireControlledSession(principal, input.sessionId, deviceId, spec.scope)).id;
     }
+    const ttlMs = (input.ttlSeconds ?? this.ctx.config.commandTtlSeconds) * 1000;
+    const queued = await this.ctx.db.transaction().execute((trx) =>
+      this.enqueueIn(
+        trx,
+        { deviceId, customerId: device.customer_id, name: input.name, params: params.data as Record<string, unknown>, sessionId, ttlMs },
+        { actorType: 'user', actorId: principal.id, actorName: principal.username, ip },
+      ),
+    );
+    this.announceQueued([queued]);
+    return { id: queued.id, state: 'queued' };
+  }
+
+  /**
+   * Queues an already validated command inside the caller's transaction (its audit entry
+   * commits with it). Call `announceQueued` after the commit so consoles and the device hear.
+   */
+  async enqueueIn(
+    trx: Transaction<Database>,
+    input: { deviceId: string; customerId: string; name: CommandName; params: Record<string, unknown>; sessionId: string | null; ttlMs: number },
+    actor: { actorType: 'user' | 'system'; actorId?: string | null; actorName: string; ip: string | null },
+  ): Promise<QueuedCommand> {
     const now = Date.now();
     const id = randomUUID();
-    const ttl = (input.ttlSeconds ?? this.ctx.config.commandTtlSeconds) * 1000;
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('commands')
-        .values({
-          id,
-          device_id: deviceId,
-          name: input.name,
-          params: JSON.stringify(params.data),
-          state: 'queued',
-          created_by: principal.username,
-          created_at: now,
-          updated_at: now,
-          expires_at: now + ttl,
-          attempts: 0,
-          cancel_requested: 0,
-          result: null,
-          error: null,
-          session_id: sessionId,
-          progress: null,
-          output_lines: 0,
-        })
-        .execute();
-      await trx.insertInto('command_transitions').values({ command_id: id, state: 'queued', at: now, detail: `by ${principal.username}` }).execute();
-      await this.ctx.audit.appendIn(trx, {
-        actorType: 'user',
-        actorId: principal.id,
-        actorName: principal.username,
-        action: 'command.create',
-        targetType: 'device',
-        targetId: deviceId,
-        outcome: 'ok',
-        ip,
-        detail: { commandId: id, name: input.name, params: params.data, ...(sessionId ? { sessionId } : {}) },
-      });
+    await trx
+      .insertInto('commands')
+      .values({
+        id,
+        device_id: input.deviceId,
+        name: input.name,
+        params: JSON.stringify(input.params),
+        state: 'queued',
+        created_by: actor.actorName,
+        created_at: now,
+        updated_at: now,
+        expires_at: now + input.ttlMs,
+        attempts: 0,
+        cancel_requested: 0,
+        result: null,
+        error: null,
+        session_id: input.sessionId,
+        progress: null,
+        output_lines: 0,
+      })
+      .execute();
+    await trx.insertInto('command_transitions').values({ command_id: id, state: 'queued', at: now, detail: `by ${actor.actorName}` }).execute();
+    await this.ctx.audit.appendIn(trx, {
+      ...actor,
+      action: 'command.create',
+      targetType: 'device',
+      targetId: input.deviceId,
+      outcome: 'ok',
+      detail: { commandId: id, name: input.name, params: input.params, ...(input.sessionId ? { sessionId: input.sessionId } : {}) },
     });
-    publishLive(this.ctx.bus, device.customer_id, { type: 'command.state', deviceId, commandId: id, name: input.name, state: 'queued', at: isoOf(now) });
-    this.ctx.bus.publish('device.wake', { deviceId });
-    return { id, state: 'queued' };
+    return { id, deviceId: input.deviceId, customerId: input.customerId, name: input.name, at: now };
+  }
+
+  /** Tells consoles about commands queued by `enqueueIn` and wakes their devices' held polls. */
+  announceQueued(queued: readonly QueuedCommand[]): void {
+    for (const q of queued) {
+      publishLive(this.ctx.bus, q.customerId, { type: 'command.state', deviceId: q.deviceId, commandId: q.id, name: q.name, state: 'queued', at: isoOf(q.at) });
+      this.ctx.bus.publish('device.wake', { deviceId: q.deviceId });
+    }
+  }
+
+  /**
+   * Stops a command inside the caller's transaction: a queued one is canceled at once, a
+   * delivered or running one is named in the device's next poll answer (wake it after the
+   * commit). Returns the state change to announce, if any.
+   */
+  async cancelIn(trx: Transaction<Database>, commandId: string, customerId: string, detail: string): Promise<StateChange | undefined> {
+    const row = await trx.selectFrom('commands').selectAll().where('id', '=', commandId).executeTakeFirst();
+    if (!row || isTerminal(row.state)) return undefined;
+    const now = Date.now();
+    if (row.state === 'queued') return this.transition(trx, row, customerId, 'cancel', now, detail);
+    await trx.updateTable('commands').set({ cancel_requested: 1, updated_at: now }).where('id', '=', commandId).execute();
+    return undefined;
   }
 
   async get(principal: Principal, commandId: string): Promise<CommandView> {

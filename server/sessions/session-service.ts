@@ -28,6 +28,14 @@ interface SessionChange {
 /** Command state changes made while ending sessions, announced after the commit. */
 type CommandSink = StateChange[];
 
+/** What ending a session needs of file transfers (the transfer service, attached after both exist). */
+export interface SessionTransfers {
+  /** Ends the session's unfinished transfers inside the session's closing transaction. */
+  stopForSession(trx: Trx, sessionId: string, cause: SessionEndCause, now: number): Promise<void>;
+  /** After the commit: purge what the ended transfers held, announce them, start queued ones. */
+  afterSessionsChanged(sessionIds: readonly string[]): Promise<void>;
+}
+
 /** How long ended sessions stay in the device's state sync (so the agent learns the cause). */
 const ENDED_VISIBLE_MS = 10 * 60_000;
 const OPEN_STATES = ['awaiting-consent', 'active'] as const;
@@ -47,6 +55,8 @@ const userActor = (p: Principal, ip: string | null): Actor => ({ actorType: 'use
  */
 export class SessionService {
   readonly policies: ConsentPolicies;
+  /** Set once by buildServer: a session that ends also ends its file transfers. */
+  transfers: SessionTransfers | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -470,6 +480,7 @@ export class SessionService {
       detail: { sessionId: row.id, cause },
     });
     sink.push(...(await this.commands.stopForSession(trx, row.id, row.customer_id, cause)));
+    await this.transfers?.stopForSession(trx, row.id, cause, now);
   }
 
   private async openSessionOf(trx: Trx, deviceId: string): Promise<ServiceSessionRow | undefined> {
@@ -508,6 +519,7 @@ export class SessionService {
       publishLive(this.ctx.bus, row.customer_id, { type: 'session.state', deviceId: row.device_id, session: view });
       this.ctx.bus.publish('device.wake', { deviceId: row.device_id });
     }
+    await this.transfers?.afterSessionsChanged(changes.map((c) => c.sessionId));
     return changes.map((c) => views.find((v) => v.id === c.sessionId)!);
   }
 }

@@ -286,6 +286,45 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_file_transfers': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('transfers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id').onDelete('cascade'))
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull().references('service_sessions.id').onDelete('cascade'))
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('device_path', 'text', (c) => c.notNull())
+        .addColumn('file_name', 'text', (c) => c.notNull())
+        .addColumn('overwrite', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('queued_at', 'bigint', (c) => c.notNull())
+        .addColumn('completed_at', 'bigint')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('chunk_size', 'integer', (c) => c.notNull())
+        .addColumn('size', 'bigint')
+        .addColumn('sha256', 'text')
+        .addColumn('chunks', 'text')
+        .addColumn('uploaded_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('delivered_chunks', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('spool_key', 'text')
+        .addColumn('purged_at', 'bigint')
+        .addColumn('command_id', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('retry_at', 'bigint')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('transfers_device').on('transfers').columns(['device_id', 'created_at']).execute();
+      await db.schema.createIndex('transfers_state').on('transfers').columns(['state', 'queued_at']).execute();
+      await db.schema.createIndex('transfers_session').on('transfers').column('session_id').execute();
+      await db.schema.createIndex('transfers_creator').on('transfers').columns(['created_by', 'created_at']).execute();
+      await db.schema.createIndex('transfers_command').on('transfers').column('command_id').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

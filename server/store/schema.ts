@@ -27,6 +27,7 @@ export interface Database {
   session_participants: SessionParticipantsTable;
   session_events: SessionEventsTable;
   command_output: CommandOutputTable;
+  transfers: TransfersTable;
 }
 
 export interface MetaTable {
@@ -268,3 +269,45 @@ export interface CommandOutputTable {
   at: number;
   text: string;
 }
+
+export interface TransfersTable {
+  id: string;
+  device_id: string;
+  customer_id: string;
+  session_id: string;
+  direction: 'to-device' | 'from-device';
+  device_path: string;
+  file_name: string;
+  overwrite: number;
+  state: 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'canceled';
+  /** The user who started it. */
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  /** When it last entered `queued` (the queue is first come, first served). */
+  queued_at: number;
+  completed_at: number | null;
+  expires_at: number;
+  chunk_size: number;
+  /** The manifest, once the sender declared it: size, whole hash, per-chunk hashes (JSON array). */
+  size: number | null;
+  sha256: string | null;
+  chunks: string | null;
+  /** Bytes held or passed on: whole chunks only, contiguous from 0. */
+  uploaded_bytes: number;
+  /** Chunks the receiver verified; held chunks below are deleted. */
+  delivered_chunks: number;
+  /** The spool's AES-256 key (base64); null once purged. */
+  spool_key: string | null;
+  /** When the spool folder was removed. */
+  purged_at: number | null;
+  /** The device command now doing the agent's part. */
+  command_id: string | null;
+  /** Device commands queued for it so far (the first one and every automatic re-queue). */
+  attempts: number;
+  /** An interrupted device command is queued again at this time. */
+  retry_at: number | null;
+  /** JSON { code, message } of the failure. */
+  error: string | null;
+}
+export type TransferRow = Selectable<TransfersTable>;

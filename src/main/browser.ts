@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     throw new Error('the console is not built yet: run `npm run build` (npm start does it for you)');
   }
   const home = values.home ?? defaultConsoleHome();
-  const { service, events } = composeConsole({
+  const { service, events, staging, transfers } = composeConsole({
     home,
     vault: new EncryptedFileVault(home),
     launcher: new NodeProcessLauncher(`${ROOT}agent-sim/offline.ts`),
@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     handlers: service.handlers,
     events,
     staticDir,
+    staging,
+    downloadedFile: (id) => transfers.downloadedFile(id),
     port: Number(values.port),
     onInternalError: (err, call) => process.stderr.write(`console: ${call} failed: ${(err as Error).stack ?? String(err)}\n`),
   });

@@ -3,11 +3,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EventHub } from './dispatch.ts';
 import { ConsoleService } from './services/console-service.ts';
+import { type FileDialogs, browserModeDialogs } from './services/file-dialogs.ts';
 import type { ProcessLauncher } from './services/process-launcher.ts';
 import { ProfileService, hostedRegionsFromEnv } from './services/profiles.ts';
 import { SettingsStore } from './services/settings.ts';
 import { SimulatorSupervisor } from './services/simulator.ts';
 import type { SecretVault } from './services/vault.ts';
+import { TransferEngine, type TransferEngineOptions } from './services/transfers/engine.ts';
+import { StagingArea } from './services/transfers/staging.ts';
 
 /** Where the console keeps settings, vault and the simulator's fleet when not told otherwise. */
 export function defaultConsoleHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -23,13 +26,29 @@ export interface ConsoleParts {
   appInfo: { version: string; mode: 'electron' | 'browser'; platform: string };
   openExternal: (url: string) => Promise<void>;
   connection?: ConstructorParameters<typeof ConsoleService>[0]['connection'];
+  /** Where downloads go by default (Electron: the system's Downloads folder); `<home>/downloads` otherwise. */
+  downloadsDir?: string;
+  /** The system's pickers (Electron); browser mode answers with the downloads folder. */
+  dialogs?: (downloadsDir: string) => FileDialogs;
+  /** Transfer engine settings (tests shorten its waits). */
+  transfers?: Partial<Pick<TransferEngineOptions, 'maxPerDevice' | 'retry' | 'pollMs' | 'progressIntervalMs'>>;
+}
+
+/** The largest file the console stages for an upload in browser mode: the largest any model accepts. */
+export const STAGING_LIMIT_BYTES = 64 * 1024 ** 3;
+
+export interface ComposedConsole {
+  service: ConsoleService;
+  events: EventHub;
+  transfers: TransferEngine;
+  staging: StagingArea;
 }
 
 /**
  * Builds the console's main-process services from the parts that differ between Electron
  * and browser mode (vault, process launcher, how links open). Everything else is shared.
  */
-export function composeConsole(parts: ConsoleParts): { service: ConsoleService; events: EventHub } {
+export function composeConsole(parts: ConsoleParts): ComposedConsole {
   mkdirSync(parts.home, { recursive: true, mode: 0o700 });
   const events = new EventHub();
   const settings = new SettingsStore(parts.home);
@@ -39,15 +58,26 @@ export function composeConsole(parts: ConsoleParts): { service: ConsoleService; 
     onStatus: (status) => events.emit('simulator.status', status),
     onOperator: (state) => events.emit('simulator.operator', state),
   });
+  const downloadsDir = parts.downloadsDir ?? join(parts.home, 'downloads');
+  const staging = new StagingArea(join(parts.home, 'staging'), STAGING_LIMIT_BYTES);
+  const transfers = new TransferEngine({
+    dir: join(parts.home, 'transfers'),
+    staging,
+    downloadsDir,
+    onChange: (items) => events.emit('transfers.changed', { items }),
+    ...parts.transfers,
+  });
   const service = new ConsoleService({
     profiles,
     settings,
     vault: parts.vault,
     simulator,
     events,
+    transfers,
+    dialogs: parts.dialogs ? parts.dialogs(downloadsDir) : browserModeDialogs(downloadsDir),
     appInfo: parts.appInfo,
     openExternal: parts.openExternal,
     ...(parts.connection ? { connection: parts.connection } : {}),
   });
-  return { service, events };
+  return { service, events, transfers, staging };
 }

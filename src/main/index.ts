@@ -7,9 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, ipcMain, nativeTheme, protocol, safeStorage, session, shell } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, nativeTheme, protocol, safeStorage, session, shell } from 'electron';
 import { IPC_CHANNEL } from '../shared/ipc.ts';
 import { composeConsole } from './composition.ts';
+import { ElectronDialogs } from './electron/dialogs.ts';
 import { SafeStorageVault } from './electron/vault.ts';
 import { UtilityProcessLauncher } from './electron/utility-launcher.ts';
 import { bindIpcMain } from './ipc.ts';
@@ -45,12 +46,15 @@ async function start(): Promise<void> {
   const launcher = process.env.TETHER_NODE_PATH
     ? new NodeProcessLauncher(join(here, '../../agent-sim/offline.ts'), process.env.TETHER_NODE_PATH)
     : new UtilityProcessLauncher(join(here, 'simulator.js'));
+  let window: BrowserWindow | null = null;
   const { service, events } = composeConsole({
     home,
     vault: new SafeStorageVault(safeStorage, home),
     launcher,
     appInfo: { version: app.getVersion(), mode: 'electron', platform: process.platform },
     openExternal: (url) => shell.openExternal(url),
+    downloadsDir: app.getPath('downloads'),
+    dialogs: (downloadsDir) => new ElectronDialogs(dialog, () => window, downloadsDir),
   });
 
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(decidePermission(permission)));
@@ -68,7 +72,7 @@ async function start(): Promise<void> {
   bindIpcMain(ipcMain, service.handlers, (url) => isAppUrl(url, APP_ORIGIN), (err, call) => console.error(`console: ${call} failed`, err));
   await service.resumeLastSession();
 
-  const window = new BrowserWindow({
+  window = new BrowserWindow({
     width: 1400,
     height: 900,
     minWidth: 960,
@@ -78,12 +82,16 @@ async function start(): Promise<void> {
     backgroundColor: nativeTheme.shouldUseDarkColors ? '#1a1b1e' : '#ffffff',
     webPreferences: secureWebPreferences(preloadPath),
   });
+  const shown = window;
   const detach = events.attach((event, payload) => {
-    if (!window.isDestroyed()) window.webContents.send(IPC_CHANNEL.event, event, payload);
+    if (!shown.isDestroyed()) shown.webContents.send(IPC_CHANNEL.event, event, payload);
   });
-  window.once('ready-to-show', () => window.show());
-  window.on('closed', detach);
-  await window.loadURL(`${APP_ORIGIN}/index.html`);
+  shown.once('ready-to-show', () => shown.show());
+  shown.on('closed', () => {
+    detach();
+    window = null;
+  });
+  await shown.loadURL(`${APP_ORIGIN}/index.html`);
 
   let quitting = false;
   app.on('before-quit', (event) => {

@@ -1,9 +1,11 @@
 /**
  * The preload: exposes exactly the contract as `window.tether` — `invoke` for the calls of
- * src/shared/ipc.ts and `on` for its events — and nothing else. The renderer never sees
- * ipcRenderer. Bundled as one CommonJS file so it runs in the sandbox.
+ * src/shared/ipc.ts and `on` for its events — and `pathForFile`, the local path of a file
+ * the user dropped or picked (so an upload reads it in main; the renderer reads nothing
+ * itself). The renderer never sees ipcRenderer. Bundled as one CommonJS file so it runs in
+ * the sandbox.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { IPC_CHANNEL, IPC_EVENT_NAMES, type IpcError, type IpcEventName, type TetherBridge } from '../shared/ipc.ts';
 
 type CallResult = { ok: true; output: unknown } | { ok: false; error: IpcError };
@@ -23,6 +25,9 @@ const bridge: TetherBridge = {
     return () => {
       ipcRenderer.off(IPC_CHANNEL.event, handler);
     };
+  },
+  pathForFile(file) {
+    return webUtils.getPathForFile(file as File);
   },
 };
 

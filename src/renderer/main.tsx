@@ -12,7 +12,8 @@ import { App } from './App.tsx';
 import { connectBridge } from './lib/bridge.ts';
 import { describeError } from './lib/error-messages.ts';
 import { commandLabel } from './lib/format.ts';
-import { notifyError, notifySessionNotice, notifySuccess } from './lib/notify.ts';
+import { saveInBrowser } from './lib/local-files.ts';
+import { notifyError, notifySessionNotice, notifySuccess, notifyTransfer } from './lib/notify.ts';
 import { createAppStores, wireBridgeEvents } from './stores/app-stores.ts';
 import { StoresContext } from './stores/context.ts';
 import { theme } from './theme.ts';
@@ -23,9 +24,11 @@ z.config({ jitless: true });
 /**
  * A finished command, as a notification: it may finish while another tab is shown. One
  * stopped because its session ended says nothing: the session's end is announced itself.
+ * File commands say nothing either: they carry transfers and listings, which the Files tab
+ * and the Transfers panel report.
  */
 function notifyCommandFinished(command: CommandView, serial: string): void {
-  if (command.error?.code === 'SESSION_ENDED') return;
+  if (command.error?.code === 'SESSION_ENDED' || commandSpec(command.name).scope === 'files') return;
   const name = `${commandLabel(command.name)} on ${serial}`;
   const tab = commandSpec(command.name).privileged ? 'Diagnostics' : 'Commands';
   if (command.state === 'succeeded') notifySuccess(`${name} succeeded`, `The device answered; the result is in the ${tab} tab.`);
@@ -38,6 +41,8 @@ function bootstrap(): ReactNode {
     const stores = createAppStores(bridge, {
       onCommandFinished: (command) => notifyCommandFinished(command, stores.device.getState().detail?.serial ?? 'the device'),
       onSessionNotice: notifySessionNotice,
+      onTransferNotice: notifyTransfer,
+      onSaveDownload: saveInBrowser,
     });
     wireBridgeEvents(stores);
     return (

@@ -23,7 +23,18 @@ export interface DeviceModel {
   /** Serial-number prefix used by the simulator and enrollment forms. */
   readonly serialPrefix: string;
   readonly dataItems: readonly DataItemDefinition[];
+  /** Where remote file work may happen on the device (the agent enforces it), and the largest file. */
+  readonly files: DeviceFileRules;
 }
+
+export interface DeviceFileRules {
+  readonly roots: readonly string[];
+  readonly maxFileBytes: number;
+}
+
+const GiB = 1024 ** 3;
+const DELIVERY_FILES: DeviceFileRules = { roots: ['/logs', '/config', '/service'], maxFileBytes: 8 * GiB };
+const SERVER_FILES: DeviceFileRules = { roots: ['/logs', '/config', '/service', '/exports'], maxFileBytes: 64 * GiB };
 
 export const DEVICE_MODEL_IDS = [
   'stellant-flex',
@@ -53,6 +64,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     name: 'MEDRAD Stellant FLEX CT Injection System',
     kind: 'injector',
     serialPrefix: 'SFX',
+    files: DELIVERY_FILES,
     dataItems: INJECTOR_ITEMS,
   },
   mrxperion: {
@@ -60,6 +72,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     name: 'MEDRAD MRXperion MR Injection System',
     kind: 'injector',
     serialPrefix: 'MRX',
+    files: DELIVERY_FILES,
     dataItems: INJECTOR_ITEMS,
   },
   'mark7-arterion': {
@@ -67,6 +80,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     name: 'MEDRAD Mark 7 Arterion Injection System',
     kind: 'injector',
     serialPrefix: 'M7A',
+    files: DELIVERY_FILES,
     dataItems: INJECTOR_ITEMS,
   },
   intego: {
@@ -74,6 +88,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     name: 'MEDRAD Intego PET Infusion System',
     kind: 'infusion',
     serialPrefix: 'ITG',
+    files: DELIVERY_FILES,
     dataItems: [
       { key: 'activity', label: 'Dose activity', type: 'number', unit: 'MBq' },
       { key: 'flowRate', label: 'Flow rate', type: 'number', unit: 'mL/s' },
@@ -89,6 +104,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     name: 'Radimetrics Enterprise Platform',
     kind: 'server',
     serialPrefix: 'RAD',
+    files: SERVER_FILES,
     dataItems: [
       { key: 'cpu', label: 'CPU', type: 'number', unit: '%' },
       { key: 'memory', label: 'Memory', type: 'number', unit: '%' },

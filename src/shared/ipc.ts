@@ -9,6 +9,8 @@ import {
   SessionViewSchema,
 } from './api/sessions.ts';
 import { ConsentRequestSchema, DeviceSessionSchema } from './protocol/poll.ts';
+import { ListFilesResponseSchema, TransferErrorSchema } from './api/transfers.ts';
+import { DevicePathSchema, Sha256HexSchema, TransferDirectionSchema, TransferStateSchema } from './transfers.ts';
 import {
   AlarmSchema,
   CustomerSchema,
@@ -103,6 +105,52 @@ export const OperatorStateSchema = z.object({
 });
 export type OperatorState = z.infer<typeof OperatorStateSchema>;
 
+/**
+ * What the console's transfer engine is doing with one transfer, beyond the server's
+ * state: hashing the file, waiting for the other end, moving bytes, checking the whole
+ * file, or waiting to retry after a network failure.
+ */
+export const TRANSFER_STAGES = ['preparing', 'waiting', 'uploading', 'delivering', 'downloading', 'verifying', 'retrying'] as const;
+export type TransferStage = (typeof TRANSFER_STAGES)[number];
+
+/** One transfer as the console's engine sees it (the Transfers panel's row). */
+export const TransferItemSchema = z.object({
+  /** The console's id for it (stable from the click on; the server's id comes later for uploads). */
+  id: Id,
+  /** The server's transfer id, once created. */
+  transferId: z.string().nullable(),
+  deviceId: z.string(),
+  deviceSerial: z.string(),
+  sessionId: z.string(),
+  direction: TransferDirectionSchema,
+  fileName: z.string(),
+  devicePath: z.string(),
+  /** Upload: the file sent. Download: the file saved, once it verified (null before). */
+  localPath: z.string().nullable(),
+  state: TransferStateSchema,
+  stage: z.enum(TRANSFER_STAGES).nullable(),
+  size: z.number().int().nonnegative().nullable(),
+  sha256: Sha256HexSchema.nullable(),
+  /** Bytes the receiver verified (here for a download, at the device for an upload). */
+  bytesDone: z.number().int().nonnegative(),
+  /** Bytes this console moved: sent to the server (upload) or verified here (download). */
+  bytesMoved: z.number().int().nonnegative(),
+  /** Bytes per second, a moving average; 0 when nothing moves. */
+  speed: z.number().nonnegative(),
+  etaSeconds: z.number().nonnegative().nullable(),
+  error: TransferErrorSchema.nullable(),
+  attempts: z.number().int().nonnegative(),
+  nextRetryAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+export type TransferItem = z.infer<typeof TransferItemSchema>;
+
+const TransferRef = z.object({ id: Id }).strict();
+/** A file the renderer handed to main in browser mode (PUT /staging/<id>). */
+export const StagedIdSchema = z.uuid();
+
 export const AppInfoSchema = z.object({
   version: z.string(),
   mode: z.enum(['electron', 'browser']),
@@ -177,6 +225,44 @@ export const IPC_CALLS = {
     input: z.object({ serial: z.string().min(1).max(40), sessionId: Id, operator: z.string().min(1).max(128).default('Biomed (simulator)') }).strict(),
     output: Empty,
   },
+  /** Every transfer of the signed-in profile this console knows (running first, then history). */
+  'transfers.list': { input: Empty, output: z.object({ items: z.array(TransferItemSchema) }) },
+  /**
+   * Sends one local file to the device: a path (Electron) or a file staged over the
+   * browser-mode bridge. `devicePath` is a folder (ending in "/", or a root) or the full
+   * destination path. Answers at once; hashing and sending continue in the background.
+   */
+  'transfers.upload': {
+    input: z
+      .object({
+        deviceId: Id,
+        sessionId: Id,
+        localPath: z.string().min(1).max(4096).optional(),
+        stagedId: StagedIdSchema.optional(),
+        devicePath: DevicePathSchema,
+        overwrite: z.boolean().default(false),
+      })
+      .strict()
+      .refine((v) => (v.localPath === undefined) !== (v.stagedId === undefined), { message: 'give either localPath or stagedId' }),
+    output: TransferItemSchema,
+  },
+  /** Fetches device files into `saveDir` (default: the console's downloads folder), one transfer each. */
+  'transfers.download': {
+    input: z
+      .object({ deviceId: Id, sessionId: Id, devicePaths: z.array(DevicePathSchema).min(1).max(100), saveDir: z.string().min(1).max(4096).optional() })
+      .strict(),
+    output: z.object({ items: z.array(TransferItemSchema) }),
+  },
+  'transfers.pause': { input: TransferRef, output: TransferItemSchema },
+  'transfers.resume': { input: TransferRef, output: TransferItemSchema },
+  'transfers.cancel': { input: TransferRef, output: TransferItemSchema },
+  'transfers.retry': { input: TransferRef, output: TransferItemSchema },
+  /** A device folder's entries (a `list-files` command in the session, awaited). */
+  'files.list': { input: z.object({ deviceId: Id, sessionId: Id, path: DevicePathSchema.default('/') }).strict(), output: ListFilesResponseSchema },
+  /** The system's file picker (Electron); in browser mode the page uses its own and this answers none. */
+  'dialog.pickFiles': { input: Empty, output: z.object({ paths: z.array(z.string()) }) },
+  /** A folder to save downloads in: the system's picker (Electron), the default downloads folder (browser mode); null when canceled. */
+  'dialog.pickFolder': { input: Empty, output: z.object({ path: z.string().nullable() }) },
   /** Opens a link in the system browser — only allow-listed destinations. */
   'shell.openExternal': { input: z.object({ url: z.url() }).strict(), output: Empty },
 } as const;
@@ -189,6 +275,8 @@ export const IPC_EVENTS = {
   /** A simulated device's operator view changed (a consent question arrived, a session started or ended). */
   'simulator.operator': OperatorStateSchema,
   'session.ended': z.object({ code: ErrorCodeSchema.nullable(), message: z.string() }),
+  /** The transfer engine's view changed (state, progress at most a few times a second). */
+  'transfers.changed': z.object({ items: z.array(TransferItemSchema) }),
 } as const;
 
 export type IpcCallName = keyof typeof IPC_CALLS;
@@ -220,6 +308,11 @@ export type IpcError = z.infer<typeof IpcErrorSchema>;
 export interface TetherBridge {
   invoke<K extends IpcCallName>(name: K, input: IpcInput<K>): Promise<IpcOutput<K>>;
   on<E extends IpcEventName>(event: E, listener: (payload: IpcEventPayload<E>) => void): () => void;
+  /**
+   * Electron only: the local path of a file the user dropped or picked (webUtils), so
+   * main can read it; absent in browser mode, where files are staged over HTTP instead.
+   */
+  pathForFile?(file: Blob): string;
 }
 
 /** Electron IPC channel names: one for calls, one for events. */

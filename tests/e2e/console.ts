@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { test as base } from '@playwright/test';
+import { type Page, expect, test as base } from '@playwright/test';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -74,7 +74,27 @@ export const test = base.extend<object, { consoleApp: ConsoleProcess; consoleEnv
   ],
 });
 
-export { expect } from '@playwright/test';
+export { expect };
 
 /** Where README screenshots are kept. */
 export const SCREENSHOTS = `${ROOT}docs/screenshots`;
+
+/**
+ * Signs in to the offline simulator with `fleetSize` devices, waits until they are all
+ * online, and opens `serial` from the fleet grid with the keyboard.
+ */
+export async function openSimulatorDevice(page: Page, url: string, fleetSize: number, serial: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Server profile').click();
+  await page.getByRole('option', { name: 'Offline simulator' }).click();
+  await page.getByLabel('Fleet size').fill(String(fleetSize));
+  await page.getByRole('button', { name: 'Start simulator' }).click();
+  await expect(page.getByRole('heading', { name: 'Fleet' })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByRole('button', { name: /^Online \d+/ })).toHaveText(new RegExp(`Online ${fleetSize}`), { timeout: 60_000 });
+  await page.getByLabel('Search devices').fill(serial);
+  const grid = page.getByRole('grid', { name: 'Devices' });
+  await grid.focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: new RegExp(serial) })).toBeVisible();
+}

@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { SCREENSHOTS, expect, test } from './console.ts';
+import { SCREENSHOTS, expect, test, openSimulatorDevice } from './console.ts';
 
 /**
  * Consent-gated service sessions in the real console (browser mode) against the real
@@ -57,19 +57,7 @@ async function progressValue(): Promise<number> {
 
 test.beforeAll(async ({ browser, consoleApp }) => {
   page = await browser.newPage();
-  await page.goto(consoleApp.url);
-  await page.getByLabel('Server profile').click();
-  await page.getByRole('option', { name: 'Offline simulator' }).click();
-  await page.getByLabel('Fleet size').fill('12');
-  await page.getByRole('button', { name: 'Start simulator' }).click();
-  await expect(page.getByRole('heading', { name: 'Fleet' })).toBeVisible({ timeout: 120_000 });
-  await expect(page.getByRole('button', { name: /^Online \d+/ })).toHaveText(/Online 12/, { timeout: 60_000 });
-  await page.getByLabel('Search devices').fill(DEVICE);
-  const grid = page.getByRole('grid', { name: 'Devices' });
-  await grid.focus();
-  await page.keyboard.press('Home');
-  await page.keyboard.press('Enter');
-  await expect(page.getByRole('heading', { name: new RegExp(DEVICE) })).toBeVisible();
+  await openSimulatorDevice(page, consoleApp.url, 12, DEVICE);
 });
 
 test('a session approved at the device runs a self-test with streamed output, then ends', async () => {

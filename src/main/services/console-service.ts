@@ -17,6 +17,7 @@ import {
   SessionListResponseSchema,
   SessionViewSchema,
 } from '../../shared/api/sessions.ts';
+import { ListFilesResponseSchema } from '../../shared/api/transfers.ts';
 import type { EventHub, IpcHandlers } from '../dispatch.ts';
 import { isExternalAllowed } from '../security.ts';
 import { type ProfileService, SIMULATOR_PROFILE_ID } from './profiles.ts';
@@ -24,6 +25,8 @@ import { ServerConnection } from './server-connection.ts';
 import type { SettingsStore } from './settings.ts';
 import type { SimulatorSupervisor } from './simulator.ts';
 import type { SecretVault } from './vault.ts';
+import type { FileDialogs } from './file-dialogs.ts';
+import type { TransferEngine } from './transfers/engine.ts';
 
 export interface ConsoleServiceDeps {
   profiles: ProfileService;
@@ -31,6 +34,8 @@ export interface ConsoleServiceDeps {
   vault: SecretVault;
   simulator: SimulatorSupervisor;
   events: EventHub;
+  transfers: TransferEngine;
+  dialogs: FileDialogs;
   appInfo: { version: string; mode: 'electron' | 'browser'; platform: string };
   /** Opens a URL in the system browser (already allow-listed by the caller). */
   openExternal: (url: string) => Promise<void>;
@@ -47,9 +52,13 @@ const q = (params: Record<string, string | number | undefined>) => {
 };
 const enc = encodeURIComponent;
 
+/** The server waits up to ~20 s for a device to list a folder: a little longer here. */
+const LIST_FILES_TIMEOUT_MS = 30_000;
+
 /**
  * The console's main-process behaviour behind the contract: profiles, sign-in (with the
- * simulator started on demand), the one live server connection, and the fleet calls.
+ * simulator started on demand), the one live server connection, the fleet calls, and
+ * file transfers (the engine follows the signed-in profile).
  */
 export class ConsoleService {
   private connection: ServerConnection | undefined;
@@ -77,6 +86,7 @@ export class ConsoleService {
   }
 
   async shutdown(): Promise<void> {
+    this.deps.transfers.detach();
     this.connection?.close();
     await this.deps.simulator.stop();
   }
@@ -122,6 +132,7 @@ export class ConsoleService {
     'connection.get': () => (this.session.signedIn ? this.connectionState : null),
     'session.signOut': async () => {
       const profile = this.session.signedIn ? this.session.profile : undefined;
+      this.deps.transfers.detach();
       await this.connection?.signOut();
       this.connection = undefined;
       this.session = { signedIn: false };
@@ -148,6 +159,17 @@ export class ConsoleService {
     'sessions.end': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/end`, SessionViewSchema),
     'sessions.join': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/join`, SessionViewSchema),
     'sessions.leave': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/leave`, SessionViewSchema),
+    'transfers.list': () => ({ items: this.deps.transfers.list() }),
+    'transfers.upload': (input) => this.deps.transfers.upload(input),
+    'transfers.download': async (input) => ({ items: await this.deps.transfers.download(input) }),
+    'transfers.pause': ({ id }) => this.deps.transfers.pause(id),
+    'transfers.resume': ({ id }) => this.deps.transfers.resume(id),
+    'transfers.cancel': ({ id }) => this.deps.transfers.cancel(id),
+    'transfers.retry': ({ id }) => this.deps.transfers.retry(id),
+    'files.list': async ({ deviceId, sessionId, path }) =>
+      this.api().call('POST', `/devices/${enc(deviceId)}/files/list`, ListFilesResponseSchema, { sessionId, path }, { timeoutMs: LIST_FILES_TIMEOUT_MS }),
+    'dialog.pickFiles': async () => ({ paths: await this.deps.dialogs.pickFiles() }),
+    'dialog.pickFolder': async () => ({ path: await this.deps.dialogs.pickFolder() }),
     'simulator.status': () => this.deps.simulator.status(),
     'simulator.injectFault': async ({ serial, fault }) => {
       await this.deps.simulator.injectFault(serial, fault);
@@ -188,7 +210,10 @@ export class ConsoleService {
           if (token) this.deps.vault.set(refreshKey(profile.id), token);
           else this.deps.vault.delete(refreshKey(profile.id));
         },
-        onLiveEvent: (event) => this.deps.events.emit('live.event', event),
+        onLiveEvent: (event) => {
+          this.deps.events.emit('live.event', event);
+          if (this.connection === connection) this.deps.transfers.receive(event);
+        },
         onConnectionState: (state) => {
           if (this.connection !== connection) return;
           this.connectionState = state;
@@ -198,6 +223,7 @@ export class ConsoleService {
           if (this.connection !== connection) return;
           this.connection = undefined;
           this.session = { signedIn: false };
+          this.deps.transfers.detach();
           this.deps.events.emit('session.ended', { code: error.code, message: error.message });
         },
         ...(this.deps.connection ?? {}),
@@ -210,10 +236,13 @@ export class ConsoleService {
   private adopt(connection: ServerConnection, profile: Profile, user: z.infer<typeof UserSchema>): SessionState {
     this.session = { signedIn: true, user, profile, serverUrl: connection.target.url };
     connection.startLive();
+    // transfers of this profile continue in the background; a failure shows on each transfer
+    void this.deps.transfers.attach(connection, `${profile.id}/${user.id}`);
     return this.session;
   }
 
   private disconnect(): void {
+    this.deps.transfers.detach();
     this.connection?.close();
     this.connection = undefined;
     this.connectionState = null;

@@ -1,5 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import type https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { TetherError, parseErrorBody } from '../../shared/errors.ts';
 import { describeConnectionError, proxyRefusal } from '../../shared/node/connection-errors.ts';
@@ -72,12 +74,12 @@ export class ServerConnection {
   }
 
   /** An authenticated API call; an expired access token is refreshed once and the call repeated. */
-  async call<S extends z.ZodType>(method: Method, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+  async call<S extends z.ZodType>(method: Method, path: string, schema: S, body?: unknown, options: { timeoutMs?: number } = {}): Promise<z.output<S>> {
     if (this.refreshing) await this.refreshing.catch(() => undefined);
     if (!this.accessToken) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
     const used = this.accessToken;
     try {
-      return await this.send(method, path, body, schema, true);
+      return await this.send(method, path, body, schema, true, options.timeoutMs);
     } catch (err) {
       if (!(err instanceof TetherError)) throw err;
       if (err.code === 'TOKEN_INVALID' || err.code === 'ACCOUNT_DISABLED') {
@@ -86,10 +88,69 @@ export class ServerConnection {
       }
       if (err.code !== 'TOKEN_EXPIRED') throw err;
       // refresh only if nobody did since this call's token was taken
-      if (this.accessToken === used) await this.refresh();
-      else if (this.refreshing) await this.refreshing;
-      return this.send(method, path, body, schema, true);
+      await this.renewExpired(used);
+      return this.send(method, path, body, schema, true, options.timeoutMs);
     }
+  }
+
+  /** The agent every request of this connection goes through (pinned CA, proxy): for clients that speak HTTP themselves (tus). */
+  get httpsAgent(): https.Agent {
+    return this.agent;
+  }
+
+  /** `https://host/api/v1`, without a trailing slash. */
+  get apiBase(): string {
+    return `${this.target.url.replace(/\/+$/, '')}/api/v1`;
+  }
+
+  /** The current access token, after any refresh in flight. */
+  async currentToken(): Promise<string> {
+    if (this.refreshing) await this.refreshing.catch(() => undefined);
+    if (!this.accessToken) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
+    return this.accessToken;
+  }
+
+  /** A socket-level failure of a request to this server, as the error a person can act on. */
+  networkError(err: Error & { code?: string }): TetherError {
+    return describeConnectionError(err, { host: new URL(this.target.url).host, proxyHost: proxyHostOf(this.target) });
+  }
+
+  /** The server said `used` expired: refresh, unless someone already did since it was taken. */
+  async renewExpired(used: string): Promise<void> {
+    if (this.accessToken === used) await this.refresh();
+    else if (this.refreshing) await this.refreshing;
+  }
+
+  /**
+   * An authenticated GET whose body is streamed, not parsed (file content). An error
+   * answer is read (bounded) and thrown as its TetherError; an expired token is
+   * refreshed once.
+   */
+  async openStream(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number; headers: IncomingHttpHeaders; body: Readable }> {
+    const token = await this.currentToken();
+    let response;
+    try {
+      // the server holds a request for a chunk still on its way (~15 s): a longer idle limit
+      response = await this.http.request<Readable>({ method: 'GET', url: path, responseType: 'stream', signal, timeout: 60_000, headers: { ...headers, authorization: `Bearer ${token}` } });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw this.networkError(err as Error & { code?: string });
+    }
+    if (response.status < 400) return { status: response.status, headers: response.headers as IncomingHttpHeaders, body: response.data };
+    const text = await readBounded(response.data, 64 * 1024);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const error = parseErrorBody(parsed);
+    if (error?.error.code === 'TOKEN_EXPIRED') {
+      await this.renewExpired(token);
+      return this.openStream(path, headers, signal);
+    }
+    if (error) throw new TetherError(error.error.code, error.error.message, error.error.details);
+    throw new TetherError('SERVER_UNREACHABLE', `${new URL(this.target.url).host} answered HTTP ${response.status} to ${path}`);
   }
 
   startLive(): void {
@@ -164,12 +225,13 @@ export class ServerConnection {
     this.options.onSessionEnded?.(error);
   }
 
-  private async send<S extends z.ZodType>(method: Method, path: string, body: unknown, schema: S | null, authenticated: boolean): Promise<z.output<S>> {
+  private async send<S extends z.ZodType>(method: Method, path: string, body: unknown, schema: S | null, authenticated: boolean, timeoutMs?: number): Promise<z.output<S>> {
     let response;
     try {
       response = await this.http.request({
         method,
         url: path,
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
         // a POST always carries a JSON body (an empty one would go out form-encoded: 415)
         ...(body !== undefined ? { data: body } : method === 'POST' ? { data: {} } : {}),
         headers: authenticated && this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {},
@@ -189,4 +251,15 @@ export class ServerConnection {
     if (!parsed.success) throw new TetherError('SERVER_UNREACHABLE', `the server's answer to ${path} is not what this console expects (version mismatch?)`);
     return parsed.data;
   }
+}
+
+/** Reads at most `limit` bytes of a stream as text (an error body), then drops the rest. */
+async function readBounded(stream: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

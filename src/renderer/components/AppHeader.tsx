@@ -4,10 +4,11 @@ import { notifyError } from '../lib/notify.ts';
 import { useSession } from '../stores/context.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 import { ChevronDownIcon, TetherMark } from './icons.tsx';
+import { TransfersButton, TransfersDrawer } from './TransfersDrawer.tsx';
 
 const ROLE_NAMES = { admin: 'Administrator', engineer: 'Service engineer', viewer: 'Viewer (read only)' } as const;
 
-/** The shell's top bar: product, where you are signed in, the live link, and who you are. */
+/** The shell's top bar: product, where you are signed in, the live link, the transfers, and who you are. */
 export function AppHeader() {
   const session = useSession((s) => s.session);
   const signOut = useSession((s) => s.signOut);
@@ -31,6 +32,8 @@ export function AppHeader() {
       {signedIn && (
         <Group gap="sm" wrap="nowrap">
           <ConnectionIndicator />
+          <TransfersButton />
+          <TransfersDrawer />
           <Menu position="bottom-end" width={220}>
             <Menu.Target>
               <Button variant="subtle" color="gray" rightSection={<ChevronDownIcon size={12} />}>

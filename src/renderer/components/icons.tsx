@@ -52,3 +52,49 @@ export function TetherMark(props: IconProps) {
     </Svg>
   );
 }
+
+/** A transfer to the device (upload). */
+export function UploadIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M12 19V5M5 12l7-7 7 7" />
+    </Svg>
+  );
+}
+
+/** A transfer from the device (download). */
+export function DownloadIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M12 5v14M19 12l-7 7-7-7" />
+    </Svg>
+  );
+}
+
+/** Transfers in both directions (the header's Transfers button). */
+export function TransfersIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M7 20V4M3 8l4-4 4 4M17 4v16M13 16l4 4 4-4" />
+    </Svg>
+  );
+}
+
+/** A folder in the file browser. */
+export function FolderIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2.5h8.5A1.5 1.5 0 0 1 21 9v9.5a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 18.5z" />
+    </Svg>
+  );
+}
+
+/** A file in the file browser. */
+export function FileIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M14 3H7a1.5 1.5 0 0 0-1.5 1.5v15A1.5 1.5 0 0 0 7 21h10a1.5 1.5 0 0 0 1.5-1.5V7.5z" />
+      <path d="M14 3v4.5h4.5" />
+    </Svg>
+  );
+}

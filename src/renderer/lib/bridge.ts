@@ -120,7 +120,15 @@ function electronBridge(inner: TetherBridge): TetherBridge {
         throw new BridgeError({ code: e.code ?? 'INTERNAL', message: e.message, ...(e.details ? { details: e.details } : {}) });
       }),
     on: (event, listener) => inner.on(event, listener),
+    ...(inner.pathForFile ? { pathForFile: (file: Blob) => inner.pathForFile!(file) } : {}),
   };
+}
+
+const TOKEN_KEY = 'tether.bridgeToken';
+
+/** Browser mode: this tab's launch token (it also opens the console process's file routes); null in Electron. */
+export function bridgeToken(): string | null {
+  return window.tether ? null : sessionStorage.getItem(TOKEN_KEY);
 }
 
 /** The bridge of this window: Electron's preload, or the browser-mode socket. */
@@ -128,10 +136,10 @@ export function connectBridge(): TetherBridge {
   if (window.tether) return electronBridge(window.tether);
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
   if (fromHash) {
-    sessionStorage.setItem('tether.bridgeToken', fromHash);
+    sessionStorage.setItem(TOKEN_KEY, fromHash);
     history.replaceState(null, '', location.pathname);
   }
-  const token = fromHash ?? sessionStorage.getItem('tether.bridgeToken');
+  const token = fromHash ?? sessionStorage.getItem(TOKEN_KEY);
   if (!token) throw new BridgeError({ code: 'UNAUTHENTICATED', message: 'open the console with the link the console process printed (it carries a one-time token)' });
   return new SocketBridge(token);
 }

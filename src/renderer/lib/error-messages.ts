@@ -84,6 +84,22 @@ export function describeError(error: unknown): string {
       return `The session ended — ${withStop(endedBecause(message))}`;
     case 'CONSENT_DENIED':
       return `The customer's consent was denied: ${withStop(message)}`;
+    case 'PATH_NOT_ALLOWED':
+      return `That place is off limits on this device: ${withStop(message)} File work is allowed only inside the device's service folders.`;
+    case 'FILE_NOT_FOUND':
+      return `The file is not there (any more): ${withStop(message)}`;
+    case 'FILE_TOO_LARGE':
+      return `The file is too large: ${withStop(message)}`;
+    case 'FILE_EXISTS':
+      return `A file of that name is already there: ${withStop(message)} Choose to replace it, or rename yours first.`;
+    case 'CHECKSUM_MISMATCH':
+      return `The file arrived damaged and was not kept: ${withStop(message)} Retry the transfer.`;
+    case 'TRANSFER_NOT_ACTIVE':
+      return `The transfer is not running: ${withStop(message)}`;
+    case 'CHUNK_NOT_READY':
+      return 'The device has not sent that part of the file yet; the console keeps asking.';
+    case 'TRANSFER_EXPIRED':
+      return `The transfer was kept as long as allowed and has expired: ${withStop(message)} Start it again.`;
     case 'GRANT_INVALID':
       return `The device refused the session's grant (it checks every grant itself): ${withStop(message)} End the session and request a new one.`;
     default:

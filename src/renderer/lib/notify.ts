@@ -1,5 +1,6 @@
 import { notifications } from '@mantine/notifications';
 import type { SessionNotice } from '../stores/service-session-reducers.ts';
+import type { TransferNotice } from '../stores/transfer-reducers.ts';
 import { describeError } from './error-messages.ts';
 
 /** Every notification's close button, named for assistive tech (Mantine leaves it unnamed). */
@@ -27,6 +28,19 @@ const NOTICE_COLORS: Record<SessionNotice['tone'], string> = { granted: 'teal', 
  */
 export function notifySessionNotice(notice: SessionNotice): void {
   notifications.show({ ...DISMISS, title: notice.title, message: notice.message, color: NOTICE_COLORS[notice.tone], autoClose: notice.tone === 'refused' ? 15_000 : 6000, role: 'status' });
+}
+
+/**
+ * A transfer finished: done (polite, like other news) or failed (an alert, with the
+ * reason in words — it may have run in the background for a long time).
+ */
+export function notifyTransfer(notice: TransferNotice): void {
+  if (notice.tone === 'completed') {
+    notifications.show({ ...DISMISS, title: notice.title, message: notice.message, color: 'teal', autoClose: 6000, role: 'status' });
+    return;
+  }
+  const reason = notice.item.error ? describeError(notice.item.error) : 'No reason was given.';
+  notifications.show({ ...DISMISS, title: notice.title, message: reason, color: 'red', autoClose: 15_000 });
 }
 
 /** Drops every notification: they are about a session that is over. */

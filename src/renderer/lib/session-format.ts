@@ -2,6 +2,7 @@ import type { SessionView } from '../../shared/api/sessions.ts';
 import { END_CAUSE_TEXT, SESSION_SCOPES, type ServiceSessionState, type SessionEndCause, type SessionPerson, type SessionScope } from '../../shared/sessions.ts';
 import { roleIn } from '../stores/service-session-reducers.ts';
 import { humanizeKey } from './format.ts';
+import { formatDateTime } from './time-format.ts';
 
 /** How the console names the scopes of a session. */
 export const SCOPE_LABELS: Readonly<Record<SessionScope, string>> = { diagnose: 'Diagnose', files: 'Files', tunnel: 'Tunnel', deploy: 'Deploy' };
@@ -57,4 +58,9 @@ export function operatorPeople(controller: SessionPerson, observers: readonly Se
 /** Whether the signed-in user may run work in this session: they control it, it is active, it has the scope. */
 export function controlsWithScope(session: SessionView | null, userId: string | null, scope: SessionScope): boolean {
   return session !== null && session.state === 'active' && roleIn(session, userId) === 'controller' && session.scopes.includes(scope);
+}
+
+/** A timeline detail as the engineer reads it: UTC instants the server wrote ("…T10:28:07.000Z") in local time. */
+export function timelineDetail(detail: string | null): string {
+  return (detail ?? '').replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g, (iso) => formatDateTime(iso));
 }

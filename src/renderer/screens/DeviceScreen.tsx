@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Group, Loader, Tabs, Text, Title } from '@mantine
 import { useEffect, useState } from 'react';
 import { ArrowLeftIcon } from '../components/icons.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
-import { useDevice, useDiagnostics, useOperator, useServiceSessions, useSession } from '../stores/context.ts';
+import { useDevice, useDiagnostics, useFiles, useOperator, useServiceSessions, useSession } from '../stores/context.ts';
 import { AlarmsTab } from './device/AlarmsTab.tsx';
 import { CommandsTab } from './device/CommandsTab.tsx';
 import { DataTab } from './device/DataTab.tsx';
@@ -10,6 +10,7 @@ import { DevicePanelTab } from './device/DevicePanelTab.tsx';
 import { DeviceOverview } from './device/DeviceOverview.tsx';
 import { DiagnosticsTab } from './device/DiagnosticsTab.tsx';
 import { EventsTab } from './device/EventsTab.tsx';
+import { FilesTab } from './device/FilesTab.tsx';
 import { SessionBar } from './device/SessionBar.tsx';
 import { SessionsTab } from './device/SessionsTab.tsx';
 import './DeviceScreen.css';
@@ -30,8 +31,8 @@ function tabCount(count: number, color: string) {
 }
 
 /**
- * One device: overview and its service session bar, then its data, diagnostics, alarms,
- * events, commands and sessions (and, offline, the simulated device's panel).
+ * One device: overview and its service session bar, then its data, diagnostics, files,
+ * alarms, events, commands and sessions (and, offline, the simulated device's panel).
  */
 export function DeviceScreen({ deviceId }: { deviceId: string }) {
   const open = useDevice((s) => s.open);
@@ -45,6 +46,7 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
   const closeSessions = useServiceSessions((s) => s.close);
   const openDiagnostics = useDiagnostics((s) => s.open);
   const closeDiagnostics = useDiagnostics((s) => s.close);
+  const closeFiles = useFiles((s) => s.close);
   const openOperator = useOperator((s) => s.open);
   const closeOperator = useOperator((s) => s.close);
   const consentQuestions = useOperator((s) => s.state?.consents.length ?? 0);
@@ -59,8 +61,9 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
       close();
       closeSessions();
       closeDiagnostics();
+      closeFiles();
     };
-  }, [deviceId, open, close, openSessions, closeSessions, openDiagnostics, closeDiagnostics]);
+  }, [deviceId, open, close, openSessions, closeSessions, openDiagnostics, closeDiagnostics, closeFiles]);
 
   // the simulated operator is found by serial, known once the detail has loaded
   useEffect(() => {
@@ -119,6 +122,7 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
             <Tabs.List>
               <Tabs.Tab value="data">Data</Tabs.Tab>
               <Tabs.Tab value="diagnostics">Diagnostics</Tabs.Tab>
+              <Tabs.Tab value="files">Files</Tabs.Tab>
               <Tabs.Tab value="alarms" rightSection={tabCount(alarmCount, 'red')}>
                 Alarms
               </Tabs.Tab>
@@ -136,6 +140,9 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
             </Tabs.Panel>
             <Tabs.Panel value="diagnostics" className="device-tabs__panel">
               <DiagnosticsTab detail={detail} />
+            </Tabs.Panel>
+            <Tabs.Panel value="files" className="device-tabs__panel">
+              {tab === 'files' && <FilesTab detail={detail} />}
             </Tabs.Panel>
             <Tabs.Panel value="alarms" className="device-tabs__panel">
               <AlarmsTab />

@@ -2,11 +2,15 @@ import type { TetherBridge } from '../../shared/ipc.ts';
 import { describeError } from '../lib/error-messages.ts';
 import { type DeviceStore, type DeviceStoreHooks, createDeviceStore } from './device-store.ts';
 import { type DiagnosticsStore, createDiagnosticsStore } from './diagnostics-store.ts';
+import { type FilesStore, createFilesStore, parentOf } from './files-store.ts';
 import { type FleetStore, createFleetStore } from './fleet-store.ts';
 import { type OperatorStore, createOperatorStore } from './operator-store.ts';
 import type { SessionNotice } from './service-session-reducers.ts';
 import { type ServiceSessionStore, createServiceSessionStore } from './service-session-store.ts';
 import { type SessionStore, createSessionStore } from './session-store.ts';
+import type { TransferNotice } from './transfer-reducers.ts';
+import { type TransfersStore, createTransfersStore } from './transfers-store.ts';
+import type { TransferItem } from '../../shared/ipc.ts';
 
 /** Every store of the renderer, built over one bridge. */
 export interface AppStores {
@@ -17,11 +21,16 @@ export interface AppStores {
   serviceSessions: ServiceSessionStore;
   diagnostics: DiagnosticsStore;
   operator: OperatorStore;
+  transfers: TransfersStore;
+  files: FilesStore;
 }
 
 /** What the stores tell the shell (which turns it into notifications). */
 export interface AppStoreHooks extends DeviceStoreHooks {
   onSessionNotice?: (notice: SessionNotice) => void;
+  onTransferNotice?: (notice: TransferNotice) => void;
+  /** Browser mode: a download asked for in this window is complete; the browser should save it. */
+  onSaveDownload?: (item: TransferItem) => void;
 }
 
 /** Builds the stores; signing out (or losing the session) clears the fleet and device data. */
@@ -30,6 +39,17 @@ export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {})
   const device = createDeviceStore(bridge, hooks);
   const diagnostics = createDiagnosticsStore(bridge);
   const operator = createOperatorStore(bridge);
+  const files = createFilesStore(bridge);
+  const transfers = createTransfersStore(bridge, {
+    onNotice: (notice) => {
+      hooks.onTransferNotice?.(notice);
+      // a file sent into the folder on screen shows up in it
+      const { item } = notice;
+      const shown = files.getState();
+      if (notice.tone === 'completed' && item.direction === 'to-device' && item.deviceId === shown.deviceId && parentOf(item.devicePath) === shown.path) void shown.reload();
+    },
+    onSaveDownload: (item) => hooks.onSaveDownload?.(item),
+  });
   const serviceSessions = createServiceSessionStore(bridge, {
     currentUserId: () => {
       const state = session.getState().session;
@@ -48,18 +68,20 @@ export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {})
       serviceSessions.getState().reset();
       diagnostics.getState().close();
       operator.getState().close();
+      transfers.getState().reset();
+      files.getState().close();
     },
   });
-  return { bridge, session, fleet, device, serviceSessions, diagnostics, operator };
+  return { bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, files };
 }
 
 /**
  * Routes main's events into the stores: connection and simulator state, the end of a
- * session, live device events, and the simulated operator's view. After a reconnect the
+ * session, live device events, the simulated operator's view, and the transfer engine's. After a reconnect the
  * fleet and the open device are loaded again, since events may have been missed while the
  * link was down.
  */
-export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessions, diagnostics, operator }: AppStores): () => void {
+export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers }: AppStores): () => void {
   const unsubscribe = [
     bridge.on('connection.state', (state) => {
       session.getState().connectionChanged(state);
@@ -69,7 +91,9 @@ export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessio
       void serviceSessions.getState().reload();
       void diagnostics.getState().reload();
       void operator.getState().reload();
+      void transfers.getState().load();
     }),
+    bridge.on('transfers.changed', ({ items }) => transfers.getState().receive(items)),
     bridge.on('session.ended', ({ code, message }) => {
       session.getState().sessionEnded(describeError(code ? { code, message } : new Error(message)));
     }),

@@ -4,10 +4,12 @@ import type { TetherBridge } from '../../shared/ipc.ts';
 import type { AppStores } from './app-stores.ts';
 import type { DeviceStoreState } from './device-store.ts';
 import type { DiagnosticsStoreState } from './diagnostics-store.ts';
+import type { FilesStoreState } from './files-store.ts';
 import type { FleetStoreState } from './fleet-store.ts';
 import type { OperatorStoreState } from './operator-store.ts';
 import type { ServiceSessionStoreState } from './service-session-store.ts';
 import type { SessionStoreState } from './session-store.ts';
+import type { TransfersStoreState } from './transfers-store.ts';
 
 /** The stores of this window, provided once by main.tsx. */
 export const StoresContext = createContext<AppStores | null>(null);
@@ -51,4 +53,14 @@ export function useDiagnostics<T>(selector: (state: DiagnosticsStoreState) => T)
 /** A slice of the simulated operator's view (the device panel); re-renders only when the slice changes. */
 export function useOperator<T>(selector: (state: OperatorStoreState) => T): T {
   return useStore(useStores().operator, selector);
+}
+
+/** A slice of the transfers store (every transfer of this console); re-renders only when the slice changes. */
+export function useTransfers<T>(selector: (state: TransfersStoreState) => T): T {
+  return useStore(useStores().transfers, selector);
+}
+
+/** A slice of the remote file browser of the open device; re-renders only when the slice changes. */
+export function useFiles<T>(selector: (state: FilesStoreState) => T): T {
+  return useStore(useStores().files, selector);
 }

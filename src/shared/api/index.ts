@@ -7,6 +7,7 @@ export * from './commands.ts';
 export * from './audit.ts';
 export * from './live.ts';
 export * from './sessions.ts';
+export * from './transfers.ts';
 
 export const API_PREFIX = '/api/v1';
 

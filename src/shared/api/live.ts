@@ -3,6 +3,7 @@ import { AlarmSchema, DataItemValueSchema, DeviceEventSchema } from './fleet.ts'
 import { CommandStateSchema, DeviceStatusSchema } from '../common.ts';
 import { CommandProgressSchema } from '../protocol/poll.ts';
 import { OutputLineSchema, SessionViewSchema } from './sessions.ts';
+import { TransferProgressEventSchema, TransferViewSchema } from './transfers.ts';
 
 /**
  * Messages on `GET /api/v1/events` (WebSocket). The server sends only events of devices
@@ -37,6 +38,8 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
     lines: z.array(OutputLineSchema),
   }),
   z.object({ type: z.literal('session.state'), deviceId: z.string(), session: SessionViewSchema }),
+  z.object({ type: z.literal('transfer.state'), deviceId: z.string(), transfer: TransferViewSchema }),
+  TransferProgressEventSchema,
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
 

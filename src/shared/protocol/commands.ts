@@ -3,12 +3,13 @@ import { DataItemKeySchema, DataValueSchema } from '../common.ts';
 import type { DeviceModelId } from '../device-models.ts';
 import type { SessionScope } from '../sessions.ts';
 import { DIAGNOSTIC_CATALOG } from './diagnostics.ts';
+import { FILE_COMMANDS } from './files.ts';
 
 /**
  * The catalog of device commands: name → parameter schema and result schema. The
  * server validates parameters before queueing; the agent validates them again before
  * running (it trusts nothing it receives). Basic commands need no session; privileged
- * ones (the diagnostics) need an active service session with their scope, and the agent
+ * ones (the diagnostics, file work) need an active service session with their scope, and the agent
  * checks the session's grant itself.
  */
 const BASIC_COMMANDS = {
@@ -69,7 +70,11 @@ const PRIVILEGED = Object.fromEntries(
   Object.entries(DIAGNOSTIC_CATALOG).map(([name, spec]) => [name, { ...spec, privileged: true, scope: 'diagnose' as const }]),
 ) as { [K in keyof typeof DIAGNOSTIC_CATALOG]: (typeof DIAGNOSTIC_CATALOG)[K] & { privileged: true; scope: 'diagnose' } };
 
-export const COMMAND_CATALOG = { ...BASIC_COMMANDS, ...PRIVILEGED } as const;
+const FILES = Object.fromEntries(Object.entries(FILE_COMMANDS).map(([name, spec]) => [name, { ...spec, privileged: true, scope: 'files' as const }])) as {
+  [K in keyof typeof FILE_COMMANDS]: (typeof FILE_COMMANDS)[K] & { privileged: true; scope: 'files' };
+};
+
+export const COMMAND_CATALOG = { ...BASIC_COMMANDS, ...PRIVILEGED, ...FILES } as const;
 
 export type CommandName = keyof typeof COMMAND_CATALOG;
 export const COMMAND_NAMES = Object.keys(COMMAND_CATALOG) as [CommandName, ...CommandName[]];

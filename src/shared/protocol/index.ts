@@ -3,3 +3,5 @@ export * from './enroll.ts';
 export * from './poll.ts';
 export * from './commands.ts';
 export * from './diagnostics.ts';
+export * from './files.ts';
+export * from './transfers.ts';

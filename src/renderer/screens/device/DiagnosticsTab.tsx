@@ -125,7 +125,7 @@ export function DiagnosticsTab({ detail }: { detail: DeviceDetail }) {
   // the open session, else the last one: what just ended (and why) stays in view
   const focus = open ?? sessions?.[0] ?? null;
   const role = focus ? roleIn(focus, userId) : null;
-  const runs = useMemo(() => (focus && commands ? commands.filter((c) => c.sessionId === focus.id && commandSpec(c.name).privileged) : []), [focus, commands]);
+  const runs = useMemo(() => (focus && commands ? commands.filter((c) => c.sessionId === focus.id && commandSpec(c.name).scope === 'diagnose') : []), [focus, commands]);
   const shown = runs.find((r) => r.id === shownId) ?? runs[0] ?? null;
   const running = runs.some((r) => !isFinished(r));
 

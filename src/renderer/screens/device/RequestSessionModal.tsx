@@ -14,6 +14,8 @@ const SCOPE_HINTS: Readonly<Record<SessionScope, string>> = {
   deploy: 'Install software on the device',
 };
 
+const DEFAULT_SCOPES: readonly SessionScope[] = ['diagnose'];
+
 const DURATIONS = [15, 30, 60, 120, 240].map((m) => ({ value: String(m), label: m < 60 ? `${m} min` : `${m / 60} h` }));
 
 type Field = 'scopes' | 'reason' | 'durationMinutes';
@@ -30,6 +32,8 @@ interface RequestSessionModalProps {
   /** The device is named in the dialog, so the engineer knows whom they ask. */
   deviceName: string;
   onRequested: (session: SessionView) => void;
+  /** The scopes ticked when the dialog opens (what the screen that opened it needs). */
+  initialScopes?: readonly SessionScope[];
 }
 
 /**
@@ -37,9 +41,9 @@ interface RequestSessionModalProps {
  * number, recorded and shown to the operator at the device) and for how long. Checked
  * with the contract's own schema first, so a mistake shows at its field.
  */
-export function RequestSessionModal({ opened, onClose, deviceName, onRequested }: RequestSessionModalProps) {
+export function RequestSessionModal({ opened, onClose, deviceName, onRequested, initialScopes = DEFAULT_SCOPES }: RequestSessionModalProps) {
   const request = useServiceSessions((s) => s.request);
-  const [scopes, setScopes] = useState<SessionScope[]>(['diagnose']);
+  const [scopes, setScopes] = useState<SessionScope[]>([...initialScopes]);
   const [reason, setReason] = useState('');
   const [duration, setDuration] = useState('30');
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
@@ -69,7 +73,7 @@ export function RequestSessionModal({ opened, onClose, deviceName, onRequested }
     try {
       const session = await request(parsed.data);
       setReason('');
-      setScopes(['diagnose']);
+      setScopes([...initialScopes]);
       setErrors({});
       onRequested(session);
     } catch (err) {

@@ -3,7 +3,7 @@ import { Fragment, useState } from 'react';
 import type { SessionView } from '../../../shared/api/sessions.ts';
 import type { ServiceSessionState } from '../../../shared/sessions.ts';
 import { ChevronDownIcon } from '../../components/icons.tsx';
-import { SESSION_STATE_LABELS, endCauseSentence, scopeList, timelineEventLabel } from '../../lib/session-format.ts';
+import { SESSION_STATE_LABELS, endCauseSentence, scopeList, timelineDetail, timelineEventLabel } from '../../lib/session-format.ts';
 import { formatDateTime, formatTime } from '../../lib/time-format.ts';
 import { useServiceSessions } from '../../stores/context.ts';
 import './SessionsTab.css';
@@ -29,7 +29,7 @@ function SessionTimeline({ session }: { session: SessionView }) {
             {formatTime(entry.at)}
           </time>
           <span className="session-timeline__type">{timelineEventLabel(entry.type)}</span>
-          <span className="session-timeline__detail">{entry.detail ?? ''}</span>
+          <span className="session-timeline__detail">{timelineDetail(entry.detail)}</span>
         </li>
       ))}
     </ol>

@@ -36,6 +36,10 @@ class ScriptedServer extends SimulatedDevice {
   protected logSources(): LogSource[] {
     return [];
   }
+
+  protected protocolsXml(): string {
+    return '';
+  }
 }
 
 const CPU_RULE: ThresholdRule = {

@@ -1,0 +1,222 @@
+/**
+ * `npm run bench:transfer -- [--size-mib N] [--json]`: one file (default 1 GiB) from a
+ * device to the console through Tether's relay, against two baselines in the same run:
+ *   (a) direct — a loopback HTTPS download of the same file from a plain Node server;
+ *   (b) pipe relay — the same download through a bare TLS-in/TLS-out pipe in a third
+ *       process: every byte decrypted and encrypted once more, nothing else. The ceiling
+ *       for any encrypted relay on this machine.
+ *   Tether — the real server (its own process), a real agent (its own process) sending
+ *       /logs/bench.bin from its simulated device, and the console's own transfer engine
+ *       receiving it: manifest pass, tus upload, encrypted spool, Range download, per-chunk
+ *       and whole-file verification, fsync, acks. Timed from the click to the verified file.
+ * Prints MB/s of all three, Tether ÷ pipe relay (goal ≥ 0.8) and Tether ÷ direct, and the
+ * peak RSS growth of the server and the agent over their idle size (goal: a few tens of MiB).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { composeConsole } from '../src/main/composition.ts';
+import { dispatchCall } from '../src/main/dispatch.ts';
+import { NodeProcessLauncher } from '../src/main/services/process-launcher.ts';
+import { MemoryVault } from '../src/main/services/vault.ts';
+import type { IpcCallName, IpcInput, IpcOutput, TransferItem } from '../src/shared/ipc.ts';
+import type { SessionView } from '../src/shared/api/sessions.ts';
+import { ApiClient } from '../tests/helpers/http.ts';
+import { REPO_ROOT, spawnTs, stopChild } from '../tests/helpers/processes.ts';
+import { ServerProcess } from '../tests/helpers/server-process.ts';
+import { waitFor } from '../tests/helpers/wait.ts';
+import { type Measured, measureDirect, measurePipeRelay, measured } from './transfer/baselines.ts';
+
+const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' }, json: { type: 'boolean', default: false } }, strict: true });
+const SIZE_MIB = Number(values['size-mib']);
+if (!Number.isInteger(SIZE_MIB) || SIZE_MIB < 1 || SIZE_MIB > 16_384) {
+  process.stderr.write('usage: npm run bench:transfer -- [--size-mib 1..16384] [--json]\n');
+  process.exit(2);
+}
+const log = (m: string) => process.stderr.write(`[bench:transfer] ${m}\n`);
+const MiB = 1024 * 1024;
+
+/** Random bytes through one reused buffer (flat memory); returns the file's SHA-256. */
+async function writeRandomFile(path: string, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(4 * MiB);
+  const file = await open(path, 'w');
+  try {
+    for (let written = 0; written < size; written += buffer.length) {
+      const part = buffer.subarray(0, Math.min(buffer.length, size - written));
+      randomFillSync(part);
+      hash.update(part);
+      await file.write(part);
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest('hex');
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(4 * MiB);
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length);
+      if (!bytesRead) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest('hex');
+}
+
+/** Resident set now and its peak since the last reset, in bytes (Linux /proc). */
+function rss(pid: number): { now: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+  return { now: kb('VmRSS'), peak: kb('VmHWM') };
+}
+/** Resets the peak (VmHWM) to the current size, so the peak measured is the transfer's. */
+function resetPeak(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+interface TetherRun extends Measured {
+  serverIdleMiB: number;
+  serverPeakGrowthMiB: number;
+  agentIdleMiB: number;
+  agentPeakGrowthMiB: number;
+}
+
+async function measureTether(source: string, sourceSha: string, dir: string): Promise<TetherRun> {
+  const server = await ServerProcess.start();
+  let agent: ChildProcess | undefined;
+  const composed = composeConsole({
+    home: join(dir, 'console'),
+    vault: new MemoryVault(),
+    launcher: new NodeProcessLauncher(join(REPO_ROOT, 'agent-sim/offline.ts')),
+    appInfo: { version: '0.0.0-bench', mode: 'browser', platform: process.platform },
+    openExternal: async () => undefined,
+  });
+  const call = async <K extends IpcCallName>(name: K, input: IpcInput<K>): Promise<IpcOutput<K>> => {
+    const result = await dispatchCall(composed.service.handlers, name, input);
+    if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
+    return result.output as IpcOutput<K>;
+  };
+  try {
+    const admin = await server.admin();
+    const customer = (await admin.post<{ id: string }>('/api/v1/customers', { name: 'Bench Clinic', region: 'us', country: 'US' })).body;
+    const site = (await admin.post<{ id: string }>('/api/v1/sites', { customerId: customer.id, name: 'Bench Radiology', city: 'Pittsburgh', country: 'US', timezone: 'UTC' })).body;
+    const enrolled = (await admin.post<{ deviceId: string; enrollmentCode: string }>('/api/v1/devices', { siteId: site.id, modelId: 'radimetrics', serial: 'RAD-BENCH0001' })).body;
+    await admin.put(`/api/v1/customers/${customer.id}/consent-policy`, { policies: { diagnose: 'allow', files: 'allow', tunnel: 'allow', deploy: 'allow' } });
+    const password = 'bench-engineer-correct-horse';
+    await admin.post('/api/v1/users', { username: 'bench-eng', displayName: 'Bench Engineer', role: 'engineer', password, customerIds: [customer.id] });
+
+    const agentDir = join(dir, 'agent');
+    const caPath = join(dir, 'server-ca.pem');
+    writeFileSync(caPath, server.ca);
+    agent = spawnTs('agent-sim/agent/main.ts', ['--server', server.url, '--ca', caPath, '--data-dir', agentDir, '--enroll', enrolled.enrollmentCode, '--model', 'radimetrics', '--serial', 'RAD-BENCH0001', '--no-supervisor'], {
+      env: { TETHER_LOG_LEVEL: 'warn' },
+    });
+    agent.stdout?.resume();
+    agent.stderr?.resume();
+    await waitFor(async () => (await admin.get<{ status: string }>(`/api/v1/devices/${enrolled.deviceId}`)).body.status === 'online', { timeoutMs: 60_000, what: 'the agent online' });
+    // the device's own disk: its seeded tree, plus the file to send (a hard link, no copy)
+    const logs = join(agentDir, 'device-files', 'logs');
+    await waitFor(() => existsSync(logs) || undefined, { timeoutMs: 30_000, what: 'the device file tree' });
+    linkSync(source, join(logs, 'bench.bin'));
+
+    const profile = await call('profiles.save', { name: 'Bench', url: server.url, caPem: server.ca, proxy: null });
+    await call('session.signIn', { profileId: profile.id, username: 'bench-eng', password });
+    const engineer = new ApiClient(server.url, server.ca, (await new ApiClient(server.url, server.ca).post<{ accessToken: string }>('/api/v1/auth/login', { username: 'bench-eng', password })).body.accessToken);
+    const session = (await engineer.post<SessionView>(`/api/v1/devices/${enrolled.deviceId}/sessions`, { scopes: ['files'], reason: 'bench transfer', durationMinutes: 120 })).body;
+
+    await new Promise((r) => setTimeout(r, 2000)); // let both settle to their idle size
+    const serverPid = server.child!.pid!;
+    const agentPid = agent.pid!;
+    const serverIdle = rss(serverPid).now;
+    const agentIdle = rss(agentPid).now;
+    resetPeak(serverPid);
+    resetPeak(agentPid);
+
+    const saveDir = join(dir, 'received');
+    mkdirSync(saveDir);
+    log(`Tether: ${SIZE_MIB} MiB device → console…`);
+    const started = performance.now();
+    const [item] = (await call('transfers.download', { deviceId: enrolled.deviceId, sessionId: session.id, devicePaths: ['/logs/bench.bin'], saveDir })).items;
+    const done = await waitFor(
+      () => {
+        const now = composed.transfers.list().find((i: TransferItem) => i.id === item!.id);
+        if (now && (now.state === 'failed' || now.state === 'canceled')) throw new Error(`the transfer ${now.state}: ${JSON.stringify(now.error)}`);
+        return now?.state === 'completed' && now.localPath ? now : undefined;
+      },
+      { timeoutMs: 30 * 60_000, intervalMs: 20, what: 'the transfer completed' },
+    );
+    const ms = performance.now() - started;
+    const serverPeak = rss(serverPid).peak;
+    const agentPeak = rss(agentPid).peak;
+    if ((await sha256Of(done.localPath!)) !== sourceSha) throw new Error('the received file differs from the source');
+    return {
+      ...measured(done.size ?? 0, ms),
+      serverIdleMiB: serverIdle / MiB,
+      serverPeakGrowthMiB: (serverPeak - serverIdle) / MiB,
+      agentIdleMiB: agentIdle / MiB,
+      agentPeakGrowthMiB: (agentPeak - agentIdle) / MiB,
+    };
+  } finally {
+    await composed.service.shutdown();
+    if (agent) await stopChild(agent);
+    await server.stop();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tether-bench-transfer-'));
+try {
+  const source = join(dir, 'source.bin');
+  log(`writing ${SIZE_MIB} MiB of random data…`);
+  const sourceSha = await writeRandomFile(source, SIZE_MIB * MiB);
+  log('direct…');
+  const direct = await measureDirect(source, join(dir, 'direct.out'));
+  rmSync(join(dir, 'direct.out'));
+  log('pipe relay…');
+  const pipe = await measurePipeRelay(source, join(dir, 'pipe.out'));
+  rmSync(join(dir, 'pipe.out'));
+  const tether = await measureTether(source, sourceSha, dir);
+  const result = {
+    sizeMiB: SIZE_MIB,
+    directMBps: direct.mbPerSec,
+    pipeRelayMBps: pipe.mbPerSec,
+    tetherMBps: tether.mbPerSec,
+    tetherOverPipeRelay: tether.mbPerSec / pipe.mbPerSec,
+    tetherOverDirect: tether.mbPerSec / direct.mbPerSec,
+    pipeRelayOverDirect: pipe.mbPerSec / direct.mbPerSec,
+    seconds: { direct: direct.seconds, pipeRelay: pipe.seconds, tether: tether.seconds },
+    serverIdleMiB: tether.serverIdleMiB,
+    serverPeakGrowthMiB: tether.serverPeakGrowthMiB,
+    agentIdleMiB: tether.agentIdleMiB,
+    agentPeakGrowthMiB: tether.agentPeakGrowthMiB,
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const f = (n: number) => n.toFixed(1);
+    process.stdout.write(
+      [
+        `file transfer, ${SIZE_MIB} MiB device → console on loopback`,
+        `  direct HTTPS download     ${f(result.directMBps).padStart(8)} MB/s  (${f(direct.seconds)} s)`,
+        `  bare TLS pipe relay       ${f(result.pipeRelayMBps).padStart(8)} MB/s  (${f(pipe.seconds)} s)  = ${result.pipeRelayOverDirect.toFixed(2)} × direct`,
+        `  Tether relay              ${f(result.tetherMBps).padStart(8)} MB/s  (${f(tether.seconds)} s)`,
+        `  Tether ÷ pipe relay       ${result.tetherOverPipeRelay.toFixed(2)}   (goal ≥ 0.80)`,
+        `  Tether ÷ direct           ${result.tetherOverDirect.toFixed(2)}`,
+        `  server RSS idle ${f(result.serverIdleMiB)} MiB, peak growth during the transfer ${f(result.serverPeakGrowthMiB)} MiB`,
+        `  agent  RSS idle ${f(result.agentIdleMiB)} MiB, peak growth during the transfer ${f(result.agentPeakGrowthMiB)} MiB`,
+        '',
+      ].join('\n'),
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,72 @@
+import { createWriteStream, statSync } from 'node:fs';
+import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTs, stopChild, waitForLine } from '../../tests/helpers/processes.ts';
+
+export interface Measured {
+  bytes: number;
+  seconds: number;
+  mbPerSec: number;
+}
+
+export function measured(bytes: number, ms: number): Measured {
+  const seconds = ms / 1000;
+  return { bytes, seconds, mbPerSec: bytes / (1024 * 1024) / seconds };
+}
+
+interface Listening {
+  child: ChildProcess;
+  port: number;
+  caPem: string;
+}
+
+async function startPipe(args: string[]): Promise<Listening> {
+  const child = spawnTs('bench/transfer/pipes.ts', args);
+  const { json } = await waitForLine<{ port: number; caPem: string }>(child, (_l, j) => typeof j?.port === 'number', 60_000);
+  return { child, port: json!.port, caPem: json!.caPem };
+}
+
+/** GET https://127.0.0.1:port/ into `dest`, timed from the request to the last byte on disk. */
+async function download(port: number, caPem: string, dest: string): Promise<number> {
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/file', ca: caPem, servername: 'localhost', agent: false }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
+      pipeline(res, createWriteStream(dest)).then(resolve, reject);
+    });
+    req.on('error', reject);
+  });
+  return performance.now() - started;
+}
+
+/** (a) A direct download from a plain Node HTTPS server in its own process. */
+export async function measureDirect(file: string, dest: string): Promise<Measured> {
+  const origin = await startPipe(['origin', file]);
+  try {
+    const ms = await download(origin.port, origin.caPem, dest);
+    return measured(checkedSize(file, dest), ms);
+  } finally {
+    await stopChild(origin.child);
+  }
+}
+
+/** (b) The same download through a bare TLS-in/TLS-out pipe relay in a third process. */
+export async function measurePipeRelay(file: string, dest: string): Promise<Measured> {
+  const origin = await startPipe(['origin', file]);
+  const relay = await startPipe(['relay', String(origin.port), Buffer.from(origin.caPem).toString('base64')]);
+  try {
+    const ms = await download(relay.port, relay.caPem, dest);
+    return measured(checkedSize(file, dest), ms);
+  } finally {
+    await stopChild(relay.child);
+    await stopChild(origin.child);
+  }
+}
+
+function checkedSize(file: string, dest: string): number {
+  const size = statSync(file).size;
+  const got = statSync(dest).size;
+  if (got !== size) throw new Error(`received ${got} bytes of ${size}`);
+  return size;
+}

@@ -1,0 +1,195 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { type FileHandle, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { TetherError } from '../../../shared/errors.ts';
+import { fsyncDirectory } from '../../../shared/node/files.ts';
+import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '../../../shared/transfers.ts';
+
+/**
+ * The console's files of a download: `<dir>/<name>.tether-part` while chunks arrive, the
+ * final name only once the whole file verified, never over an existing file.
+ */
+
+/** "report.log" → "report (1).log", "report (2).log", …; n = 0 is the name itself. */
+export function numberedName(name: string, n: number): string {
+  if (n === 0) return name;
+  const ext = extname(name); // "" for ".profile" or "README": the number goes at the end
+  return `${name.slice(0, name.length - ext.length)} (${n})${ext}`;
+}
+
+/**
+ * A free destination in `dir` for `name`: neither it nor its partial file exists and no
+ * other transfer of this console holds it (`reserved`, full paths). "name (1).ext" and so
+ * on when taken.
+ */
+export function freeDestination(dir: string, name: string, reserved: ReadonlySet<string> = new Set()): string {
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = join(dir, numberedName(name, n));
+    if (!reserved.has(candidate) && !existsSync(candidate) && !existsSync(candidate + PARTIAL_SUFFIX)) return candidate;
+  }
+  throw new TetherError('FILE_EXISTS', `no free name for ${name} in ${dir}`);
+}
+
+/** A file name from a device path or a user, made safe to create here: no folders, no control characters. */
+export function safeFileName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').replace(/^\.+$/, '_').slice(0, 200).trim();
+  return cleaned || 'file';
+}
+
+/**
+ * A partial download, opened to continue: anything beyond the verified prefix is cut off
+ * (it was never acknowledged), and the prefix is read back once — every chunk checked
+ * against the manifest again (a disk can lose writes) and fed to the whole-file hash, so
+ * the end needs no second pass over the file.
+ */
+export class PartialDownload {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly manifest: TransferManifest,
+    private whole: Hash,
+    private verified: number,
+  ) {}
+
+  static async open(path: string, manifest: TransferManifest, verifiedChunks: number): Promise<PartialDownload> {
+    const handle = await open(path, existsSync(path) ? 'r+' : 'w+', 0o600);
+    try {
+      const size = (await handle.stat()).size;
+      let whole = createHash('sha256');
+      let good = 0;
+      for (let index = 0; index < Math.min(verifiedChunks, manifest.chunks.length); index++) {
+        const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
+        if (end > size) break;
+        const before = whole.copy();
+        const digest = createHash('sha256');
+        for await (const data of createReadStream('', { fd: handle.fd, start, end: end - 1, autoClose: false }) as AsyncIterable<Buffer>) {
+          digest.update(data);
+          whole.update(data);
+        }
+        if (digest.digest('hex') !== manifest.chunks[index]) {
+          whole = before;
+          break;
+        }
+        good = index + 1;
+      }
+      await handle.truncate(good === 0 ? 0 : chunkRange(good - 1, manifest.size, manifest.chunkSize).end);
+      await handle.sync();
+      return new PartialDownload(path, handle, manifest, whole, good);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  /** Chunks [0, n) are on disk, verified and synced. */
+  get chunksVerified(): number {
+    return this.verified;
+  }
+
+  get bytesVerified(): number {
+    return this.verified === 0 ? 0 : chunkRange(this.verified - 1, this.manifest.size, this.manifest.chunkSize).end;
+  }
+
+  get complete(): boolean {
+    return this.verified === this.manifest.chunks.length;
+  }
+
+  /**
+   * Writes the next chunk from `body` as it arrives and checks it: its length and its
+   * SHA-256 against the manifest. Verified: synced to disk, and true. Otherwise the bytes
+   * are cut off again and false. A failing stream cuts them off too, and rethrows.
+   */
+  async receiveChunk(body: AsyncIterable<Buffer>, onBytes?: (n: number) => void): Promise<boolean> {
+    const index = this.verified;
+    const { start, end } = chunkRange(index, this.manifest.size, this.manifest.chunkSize);
+    const digest = createHash('sha256');
+    const whole = this.whole.copy();
+    let position = start;
+    try {
+      for await (const data of body) {
+        if (position + data.length > end) {
+          await this.handle.truncate(start);
+          return false;
+        }
+        await writeAll(this.handle, data, position);
+        digest.update(data);
+        whole.update(data);
+        position += data.length;
+        onBytes?.(data.length);
+      }
+    } catch (err) {
+      await this.handle.truncate(start).catch(() => undefined);
+      throw err;
+    }
+    if (position !== end || digest.digest('hex') !== this.manifest.chunks[index]) {
+      await this.handle.truncate(start);
+      return false;
+    }
+    await this.handle.sync();
+    this.whole = whole;
+    this.verified = index + 1;
+    return true;
+  }
+
+  /** The whole file's SHA-256 (once every chunk is in). */
+  wholeDigest(): string {
+    return this.whole.copy().digest('hex');
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+    written += bytesWritten;
+  }
+}
+
+/**
+ * Gives a verified partial file its final name without ever replacing a file: a hard link
+ * fails if the name exists (then "name (n).ext" is tried), and only then is the partial
+ * name removed. Where links are not possible, an existence check and a rename do. Returns
+ * the path the file got.
+ */
+export async function commitDownload(partialPath: string, wanted: string): Promise<string> {
+  const dir = join(wanted, '..');
+  const base = wanted.slice(dir.length + 1);
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = join(dir, numberedName(base, n));
+    try {
+      await link(partialPath, candidate);
+      await unlink(partialPath);
+      fsyncDirectory(dir);
+      return candidate;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+      if (existsSync(candidate)) continue;
+      await rename(partialPath, candidate);
+      fsyncDirectory(dir);
+      return candidate;
+    }
+  }
+  throw new TetherError('FILE_EXISTS', `no free name for ${base} in ${dir}`);
+}
+
+/** Creates a folder for downloads (and its parents) if it is missing; refuses a file in the way. */
+export async function ensureFolder(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if (!(await stat(dir)).isDirectory()) throw new TetherError('VALIDATION_FAILED', `${dir} is not a folder`);
+}
+
+/** Removes a file if it is there; a missing file is no error. */
+export async function removeIfPresent(path: string | null | undefined): Promise<void> {
+  if (!path) return;
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
