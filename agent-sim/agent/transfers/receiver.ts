@@ -81,13 +81,17 @@ async function receiveChunks(start: ReceiveState, manifest: TransferManifest, co
   if (state.verifiedChunks > 0 && (await exists(state.partialPath))) {
     file = await open(state.partialPath, 'r+');
     const kept = chunkRange(state.verifiedChunks - 1, manifest.size, manifest.chunkSize).end;
-    if ((await file.stat()).size < kept) {
-      await file.close();
-      throw new TetherError('CONFLICT', `the partial file ${state.partialPath} is shorter than its recorded progress; cancel and start the transfer again`);
+    try {
+      if ((await file.stat()).size < kept) {
+        throw new TetherError('CONFLICT', `the partial file ${state.partialPath} is shorter than its recorded progress; cancel and start the transfer again`);
+      }
+      // bytes past the verified prefix were written by a run that died before recording them
+      await file.truncate(kept);
+      await hashPrefix(file, kept, whole, signal);
+    } catch (err) {
+      await file.close(); // an abort while re-reading the prefix must not leak the handle
+      throw err;
     }
-    // bytes past the verified prefix were written by a run that died before recording them
-    await file.truncate(kept);
-    await hashPrefix(file, kept, whole, signal);
     context.log(`resuming at chunk ${state.verifiedChunks + 1} of ${total}`);
   } else {
     state = { ...state, verifiedChunks: 0 };
