@@ -77,6 +77,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly audit: LocalAuditFile;
   /** The device's files, when its adapter offers a file system; every file command goes through it. */
   readonly files: DeviceFiles | undefined;
+  private transfers: { settleLeftovers(): void } | undefined;
+  /** Transfers left from an earlier run are looked at once, at the first connection. */
+  private leftoversSettled = false;
   private readonly journal: CommandJournal;
   private readonly executor: CommandExecutor;
   private readonly sessions: ServiceSessions;
@@ -129,7 +132,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.files = device.filesDir ? createDeviceFiles({ filesDir: device.filesDir, modelId: device.modelId, audit: this.audit }) : undefined;
     if (this.files) {
       registerFileHandlers(this.executor, this.files);
-      registerTransferHandlers(this.executor, {
+      this.transfers = registerTransferHandlers(this.executor, {
         files: this.files,
         client: new TransferClient(this.transport, config.requestTimeoutMs),
         state: new TransferStateStore(join(config.dataDir, 'transfers')),
@@ -308,6 +311,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.sessions.settle(outgoing.sessions, true);
       failures = 0;
       this.setState('connected');
+      if (!this.leftoversSettled) {
+        this.leftoversSettled = true;
+        this.transfers?.settleLeftovers();
+      }
       // commands are accepted (journaled, reported) before the next poll is built
       const verifying = this.handleAnswer(answer, outgoing.body.waitMs === undefined);
       if (verifying) await verifying;

@@ -21,9 +21,12 @@ export interface TransferHandlerDeps extends TransferDeps {
  * state for the next run; one stopped because the transfer was canceled, expired or its
  * session ended deletes the partial file.
  */
-export function registerTransferHandlers(executor: CommandExecutor, deps: TransferHandlerDeps): void {
+export function registerTransferHandlers(executor: CommandExecutor, deps: TransferHandlerDeps): { settleLeftovers(): void } {
   executor.register('send-file', (params, context) => guarded('from-device', params as unknown as SendParams, context, deps, () => sendFile(params as unknown as SendParams, context, deps)));
   executor.register('receive-file', (params, context) => guarded('to-device', params as unknown as ReceiveParams, context, deps, () => receiveFile(params as unknown as ReceiveParams, context, deps)));
+  // at start too: a transfer canceled, expired or ended with its session while the agent
+  // was away leaves a partial file no command will come back for
+  return { settleLeftovers: () => settleLeftovers(deps, '') };
 }
 
 async function guarded<T>(direction: AgentTransfer['direction'], params: { transferId: string; path: string }, context: HandlerContext, deps: TransferHandlerDeps, work: () => Promise<T>): Promise<T> {

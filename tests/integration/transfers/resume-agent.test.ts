@@ -78,7 +78,28 @@ describe('an agent that dies in the middle of a transfer', () => {
       const starts = (await localAudit(world.fleet.get(device.serial))).filter((e) => e.action === 'transfer.start' && e.detail.transferId === transfer.id);
       expect(starts.length).toBeGreaterThanOrEqual(2);
       expect(starts.at(-1)!.detail.fromChunk).toBeGreaterThanOrEqual(1);
+      await world.engineer.post(`/api/v1/sessions/${sessionId}/end`);
     }, 120_000);
+    it('drops its partial file at its next start when the session ended while it was away', async () => {
+      const device = world.devices[0]!;
+      const sessionId = (await openSession(world.engineer, device.id)).id;
+      const source = join(local, 'orphan.bin');
+      const manifest = await writeRandomFile(source, 4 * TRANSFER_CHUNK_BYTES + 5);
+      const transfer = await startUpload(world.engineer, device.id, sessionId, source, '/service/orphan.bin', { manifest });
+      const member = world.fleet.get(device.serial);
+      const partial = `${hostPathOf(member, '/service/orphan.bin')}.tether-part`;
+      await tusUpload(world.engineer, transfer.id, source);
+      await waitFor(async () => (await world.engineer.get<TransferDetail>(`/api/v1/transfers/${transfer.id}`)).body.deliveredBytes >= TRANSFER_CHUNK_BYTES, { timeoutMs: 30_000, what: 'a chunk delivered' });
+      // the agent is cut off (no goodbye) for a while; meanwhile the engineer ends the session
+      await world.fleet.inject(device.serial, 'network-flap', 4000);
+      await world.engineer.post(`/api/v1/sessions/${sessionId}/end`);
+      expect((await waitForState(world.engineer, transfer.id, 'canceled')).state).toBe('canceled');
+      expect((await stat(partial)).size).toBeGreaterThanOrEqual(TRANSFER_CHUNK_BYTES); // left behind while away
+      // back online, no command comes for it: the agent looks at what it kept and drops it
+      await waitFor(() => stat(partial).then(() => undefined, () => true), { timeoutMs: 30_000, what: 'the partial file removed' });
+      const cancel = (await localAudit(member)).find((e) => e.action === 'transfer.cancel' && e.detail.transferId === transfer.id);
+      expect(cancel?.detail).toMatchObject({ partialRemoved: true });
+    }, 90_000);
   });
 
   describe('while sending', () => {
