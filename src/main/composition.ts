@@ -6,6 +6,7 @@ import { ConsoleService } from './services/console-service.ts';
 import { type FileDialogs, browserModeDialogs } from './services/file-dialogs.ts';
 import type { ProcessLauncher } from './services/process-launcher.ts';
 import { ProfileService, hostedRegionsFromEnv } from './services/profiles.ts';
+import { type ReportPdfPrinter, PreflightService } from './services/preflight-service.ts';
 import { SettingsStore } from './services/settings.ts';
 import { SimulatorSupervisor } from './services/simulator.ts';
 import type { SecretVault } from './services/vault.ts';
@@ -32,6 +33,10 @@ export interface ConsoleParts {
   dialogs?: (downloadsDir: string) => FileDialogs;
   /** Transfer engine settings (tests shorten its waits). */
   transfers?: Partial<Pick<TransferEngineOptions, 'maxPerDevice' | 'retry' | 'pollMs' | 'progressIntervalMs'>>;
+  /** Saves pre-flight reports as PDF (Electron); browser mode has none and prints in the page. */
+  pdfPrinter?: ReportPdfPrinter;
+  /** Environment the pre-flight reads (TETHER_PREFLIGHT_MAP, CI); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The largest file the console stages for an upload in browser mode: the largest any model accepts. */
@@ -67,13 +72,24 @@ export function composeConsole(parts: ConsoleParts): ComposedConsole {
     onChange: (items) => events.emit('transfers.changed', { items }),
     ...parts.transfers,
   });
-  const service = new ConsoleService({
+  const env = parts.env ?? process.env;
+  const preflight = new PreflightService({
+    settings,
+    events,
+    hostMapText: env.TETHER_PREFLIGHT_MAP,
+    ci: Boolean(env.CI),
+    generatorVersion: parts.appInfo.version,
+    server: () => service.signedInServer(),
+    printer: parts.pdfPrinter ?? null,
+  });
+  const service: ConsoleService = new ConsoleService({
     profiles,
     settings,
     vault: parts.vault,
     simulator,
     events,
     transfers,
+    preflight,
     dialogs: parts.dialogs ? parts.dialogs(downloadsDir) : browserModeDialogs(downloadsDir),
     appInfo: parts.appInfo,
     openExternal: parts.openExternal,

@@ -11,6 +11,7 @@ import { BrowserWindow, app, dialog, ipcMain, nativeTheme, protocol, safeStorage
 import { IPC_CHANNEL } from '../shared/ipc.ts';
 import { composeConsole } from './composition.ts';
 import { ElectronDialogs } from './electron/dialogs.ts';
+import { ElectronReportPrinter } from './electron/report-pdf.ts';
 import { SafeStorageVault } from './electron/vault.ts';
 import { UtilityProcessLauncher } from './electron/utility-launcher.ts';
 import { bindIpcMain } from './ipc.ts';
@@ -55,6 +56,7 @@ async function start(): Promise<void> {
     openExternal: (url) => shell.openExternal(url),
     downloadsDir: app.getPath('downloads'),
     dialogs: (downloadsDir) => new ElectronDialogs(dialog, () => window, downloadsDir),
+    pdfPrinter: new ElectronReportPrinter((options) => new BrowserWindow(options), dialog, () => window, app.getPath('documents')),
   });
 
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(decidePermission(permission)));

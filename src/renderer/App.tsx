@@ -5,10 +5,11 @@ import { describeError } from './lib/error-messages.ts';
 import { clearNotifications } from './lib/notify.ts';
 import { DeviceScreen } from './screens/DeviceScreen.tsx';
 import { FleetScreen } from './screens/FleetScreen.tsx';
+import { PreflightScreen } from './screens/PreflightScreen.tsx';
 import { SignInScreen } from './screens/SignInScreen.tsx';
 import { useSession } from './stores/context.ts';
 
-/** The shell: header, then the sign-in screen, the fleet, or one device. */
+/** The shell: header, then the sign-in screen, the fleet, one device, or the network pre-flight. */
 export function App() {
   const start = useSession((s) => s.start);
   const session = useSession((s) => s.session);
@@ -39,6 +40,8 @@ export function App() {
         <Loader size="sm" aria-label="Loading" />
       </Center>
     );
+  } else if (route.screen === 'preflight') {
+    screen = <PreflightScreen />;
   } else if (!session.signedIn) {
     screen = <SignInScreen />;
   } else if (route.screen === 'device') {

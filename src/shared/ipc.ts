@@ -25,6 +25,7 @@ import { DeviceStatusSchema, DataItemKeySchema } from './common.ts';
 import { ErrorCodeSchema } from './errors.ts';
 import { CommandNameSchema } from './protocol/commands.ts';
 import { SIM_FAULTS } from './sim-faults.ts';
+import { CheckRowSchema, PreflightProfileSchema, PreflightReportSchema, PROBE_PROTOCOLS, RowVerdictSchema } from './preflight.ts';
 
 /**
  * The one contract between the console's renderer and its main process: every call
@@ -157,6 +158,26 @@ export const AppInfoSchema = z.object({
   platform: z.string(),
 });
 
+/** Where a pre-flight profile comes from: shipped with the console, saved by the user, or derived from the signed-in server. */
+export const PREFLIGHT_PROFILE_SOURCES = ['built-in', 'custom', 'server'] as const;
+export const PreflightProfileEntrySchema = z.object({ source: z.enum(PREFLIGHT_PROFILE_SOURCES), profile: PreflightProfileSchema });
+export type PreflightProfileEntry = z.infer<typeof PreflightProfileEntrySchema>;
+
+const RunRef = z.object({ runId: Id }).strict();
+
+/**
+ * A pre-flight run's progress: each check as it starts and finishes (with its verdict
+ * so far — a preferred port's level can change once its fallback is checked), then the
+ * report with the final verdicts, or why the run could not finish.
+ */
+export const PreflightProgressSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('check-started'), runId: Id, index: z.number().int().nonnegative(), total: z.number().int().positive() }),
+  z.object({ kind: z.literal('check-finished'), runId: Id, index: z.number().int().nonnegative(), total: z.number().int().positive(), row: CheckRowSchema, verdict: RowVerdictSchema }),
+  z.object({ kind: z.literal('finished'), runId: Id, canceled: z.boolean(), report: PreflightReportSchema }),
+  z.object({ kind: z.literal('failed'), runId: Id, code: ErrorCodeSchema, message: z.string() }),
+]);
+export type PreflightProgress = z.infer<typeof PreflightProgressSchema>;
+
 /** Every renderer → main call. */
 export const IPC_CALLS = {
   'app.info': { input: Empty, output: AppInfoSchema },
@@ -263,6 +284,24 @@ export const IPC_CALLS = {
   'dialog.pickFiles': { input: Empty, output: z.object({ paths: z.array(z.string()) }) },
   /** A folder to save downloads in: the system's picker (Electron), the default downloads folder (browser mode); null when canceled. */
   'dialog.pickFolder': { input: Empty, output: z.object({ path: z.string().nullable() }) },
+  /** Pre-flight profiles: built-in, the user's custom ones, and (signed in) the server's own. */
+  'preflight.profiles': { input: Empty, output: z.object({ profiles: z.array(PreflightProfileEntrySchema) }) },
+  /** Adds or replaces a custom profile (built-in and server ids are taken). */
+  'preflight.saveProfile': { input: z.object({ profile: z.unknown() }).strict(), output: PreflightProfileSchema },
+  'preflight.deleteProfile': { input: z.object({ id: Id }).strict(), output: Empty },
+  /** Checks exported JSON text and answers the profile it holds (not saved yet). */
+  'preflight.importProfile': { input: z.object({ json: z.string().max(1_000_000) }).strict(), output: PreflightProfileSchema },
+  'preflight.exportProfile': { input: z.object({ id: Id }).strict(), output: z.object({ fileName: z.string(), json: z.string() }) },
+  /** Starts a run; progress comes as `preflight.progress` events. `targets` lets the table show every row at once. */
+  'preflight.run': {
+    input: z.object({ profileId: Id, proxy: ProxySettingsSchema.optional() }).strict(),
+    output: z.object({ runId: Id, targets: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(PROBE_PROTOCOLS) })) }),
+  },
+  'preflight.cancel': { input: RunRef, output: Empty },
+  /** A finished run's report as JSON or printable HTML. */
+  'preflight.report': { input: z.object({ runId: Id, format: z.enum(['json', 'html']) }).strict(), output: z.object({ fileName: z.string(), text: z.string() }) },
+  /** Electron: the report as a PDF where the user chooses (null path: canceled). Browser mode refuses; the page prints the HTML. */
+  'preflight.savePdf': { input: RunRef, output: z.object({ path: z.string().nullable() }) },
   /** Opens a link in the system browser — only allow-listed destinations. */
   'shell.openExternal': { input: z.object({ url: z.url() }).strict(), output: Empty },
 } as const;
@@ -277,6 +316,7 @@ export const IPC_EVENTS = {
   'session.ended': z.object({ code: ErrorCodeSchema.nullable(), message: z.string() }),
   /** The transfer engine's view changed (state, progress at most a few times a second). */
   'transfers.changed': z.object({ items: z.array(TransferItemSchema) }),
+  'preflight.progress': PreflightProgressSchema,
 } as const;
 
 export type IpcCallName = keyof typeof IPC_CALLS;

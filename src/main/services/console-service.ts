@@ -27,6 +27,7 @@ import type { SimulatorSupervisor } from './simulator.ts';
 import type { SecretVault } from './vault.ts';
 import type { FileDialogs } from './file-dialogs.ts';
 import type { TransferEngine } from './transfers/engine.ts';
+import type { PreflightService, SignedInServer } from './preflight-service.ts';
 
 export interface ConsoleServiceDeps {
   profiles: ProfileService;
@@ -35,6 +36,7 @@ export interface ConsoleServiceDeps {
   simulator: SimulatorSupervisor;
   events: EventHub;
   transfers: TransferEngine;
+  preflight: PreflightService;
   dialogs: FileDialogs;
   appInfo: { version: string; mode: 'electron' | 'browser'; platform: string };
   /** Opens a URL in the system browser (already allow-listed by the caller). */
@@ -85,7 +87,13 @@ export class ConsoleService {
     }
   }
 
+  /** The server signed in to, for the pre-flight's derived profile; null when signed out. */
+  signedInServer(): SignedInServer | null {
+    return this.session.signedIn && this.connection ? { url: this.connection.target.url, caPem: this.connection.target.caPem } : null;
+  }
+
   async shutdown(): Promise<void> {
+    this.deps.preflight.shutdown();
     this.deps.transfers.detach();
     this.connection?.close();
     await this.deps.simulator.stop();
@@ -188,6 +196,15 @@ export class ConsoleService {
       await this.deps.simulator.revokeSession(serial, sessionId, operator);
       return {};
     },
+    'preflight.profiles': (input) => this.deps.preflight.handlers['preflight.profiles'](input),
+    'preflight.saveProfile': (input) => this.deps.preflight.handlers['preflight.saveProfile'](input),
+    'preflight.deleteProfile': (input) => this.deps.preflight.handlers['preflight.deleteProfile'](input),
+    'preflight.importProfile': (input) => this.deps.preflight.handlers['preflight.importProfile'](input),
+    'preflight.exportProfile': (input) => this.deps.preflight.handlers['preflight.exportProfile'](input),
+    'preflight.run': (input) => this.deps.preflight.handlers['preflight.run'](input),
+    'preflight.cancel': (input) => this.deps.preflight.handlers['preflight.cancel'](input),
+    'preflight.report': (input) => this.deps.preflight.handlers['preflight.report'](input),
+    'preflight.savePdf': (input) => this.deps.preflight.handlers['preflight.savePdf'](input),
     'shell.openExternal': async ({ url }) => {
       if (!isExternalAllowed(url)) throw new TetherError('FORBIDDEN', 'that link is not on the list of pages the console may open');
       await this.deps.openExternal(url);

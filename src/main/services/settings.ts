@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileAtomic } from '../../shared/node/files.ts';
+import { PreflightProfileSchema } from '../../shared/preflight.ts';
 
 const StoredProfileSchema = z.object({
   id: z.string(),
@@ -17,6 +18,8 @@ const SettingsSchema = z.object({
   lastUsedProfileId: z.string().nullable().default(null),
   lastUsername: z.record(z.string(), z.string()).default({}),
   simulatorDevices: z.number().int().min(1).max(20_000).default(60),
+  /** The user's own pre-flight profiles (built-in and server-derived ones are not stored). */
+  preflightProfiles: z.array(PreflightProfileSchema).default([]),
 });
 export type ConsoleSettings = z.output<typeof SettingsSchema>;
 

@@ -8,10 +8,11 @@ import { TransfersButton, TransfersDrawer } from './TransfersDrawer.tsx';
 
 const ROLE_NAMES = { admin: 'Administrator', engineer: 'Service engineer', viewer: 'Viewer (read only)' } as const;
 
-/** The shell's top bar: product, where you are signed in, the live link, the transfers, and who you are. */
+/** The shell's top bar: product, where you are signed in, the live link, the network check, the transfers, and who you are. */
 export function AppHeader() {
   const session = useSession((s) => s.session);
   const signOut = useSession((s) => s.signOut);
+  const openPreflight = useSession((s) => s.openPreflight);
   const signedIn: Extract<SessionState, { signedIn: true }> | null = session?.signedIn ? session : null;
 
   return (
@@ -32,6 +33,9 @@ export function AppHeader() {
       {signedIn && (
         <Group gap="sm" wrap="nowrap">
           <ConnectionIndicator />
+          <Button variant="subtle" color="gray" size="xs" onClick={openPreflight}>
+            Network check
+          </Button>
           <TransfersButton />
           <TransfersDrawer />
           <Menu position="bottom-end" width={220}>

@@ -30,6 +30,7 @@ export function SignInScreen() {
   const bridge = useBridge();
   const signIn = useSession((s) => s.signIn);
   const signInSimulator = useSession((s) => s.signInSimulator);
+  const openPreflight = useSession((s) => s.openPreflight);
   const simulator = useSession((s) => s.simulator);
   const endedMessage = useSession((s) => s.endedMessage);
 
@@ -182,6 +183,9 @@ export function SignInScreen() {
                 )}
               </>
             )}
+            <Anchor component="button" type="button" size="xs" ta="center" onClick={openPreflight} disabled={busy}>
+              Check the network
+            </Anchor>
           </Stack>
         </form>
       </Paper>

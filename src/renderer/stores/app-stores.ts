@@ -5,6 +5,7 @@ import { type DiagnosticsStore, createDiagnosticsStore } from './diagnostics-sto
 import { type FilesStore, createFilesStore, parentOf } from './files-store.ts';
 import { type FleetStore, createFleetStore } from './fleet-store.ts';
 import { type OperatorStore, createOperatorStore } from './operator-store.ts';
+import { type PreflightStore, createPreflightStore } from './preflight-store.ts';
 import type { SessionNotice } from './service-session-reducers.ts';
 import { type ServiceSessionStore, createServiceSessionStore } from './service-session-store.ts';
 import { type SessionStore, createSessionStore } from './session-store.ts';
@@ -23,6 +24,7 @@ export interface AppStores {
   operator: OperatorStore;
   transfers: TransfersStore;
   files: FilesStore;
+  preflight: PreflightStore;
 }
 
 /** What the stores tell the shell (which turns it into notifications). */
@@ -40,6 +42,7 @@ export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {})
   const diagnostics = createDiagnosticsStore(bridge);
   const operator = createOperatorStore(bridge);
   const files = createFilesStore(bridge);
+  const preflight = createPreflightStore(bridge);
   const transfers = createTransfersStore(bridge, {
     onNotice: (notice) => {
       hooks.onTransferNotice?.(notice);
@@ -72,16 +75,16 @@ export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {})
       files.getState().close();
     },
   });
-  return { bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, files };
+  return { bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, files, preflight };
 }
 
 /**
  * Routes main's events into the stores: connection and simulator state, the end of a
- * session, live device events, the simulated operator's view, and the transfer engine's. After a reconnect the
+ * session, live device events, the simulated operator's view, the transfer engine's, and pre-flight progress. After a reconnect the
  * fleet and the open device are loaded again, since events may have been missed while the
  * link was down.
  */
-export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers }: AppStores): () => void {
+export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, preflight }: AppStores): () => void {
   const unsubscribe = [
     bridge.on('connection.state', (state) => {
       session.getState().connectionChanged(state);
@@ -94,6 +97,7 @@ export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessio
       void transfers.getState().load();
     }),
     bridge.on('transfers.changed', ({ items }) => transfers.getState().receive(items)),
+    bridge.on('preflight.progress', (event) => preflight.getState().receive(event)),
     bridge.on('session.ended', ({ code, message }) => {
       session.getState().sessionEnded(describeError(code ? { code, message } : new Error(message)));
     }),

@@ -7,6 +7,7 @@ import type { DiagnosticsStoreState } from './diagnostics-store.ts';
 import type { FilesStoreState } from './files-store.ts';
 import type { FleetStoreState } from './fleet-store.ts';
 import type { OperatorStoreState } from './operator-store.ts';
+import type { PreflightStoreState } from './preflight-store.ts';
 import type { ServiceSessionStoreState } from './service-session-store.ts';
 import type { SessionStoreState } from './session-store.ts';
 import type { TransfersStoreState } from './transfers-store.ts';
@@ -63,4 +64,9 @@ export function useTransfers<T>(selector: (state: TransfersStoreState) => T): T 
 /** A slice of the remote file browser of the open device; re-renders only when the slice changes. */
 export function useFiles<T>(selector: (state: FilesStoreState) => T): T {
   return useStore(useStores().files, selector);
+}
+
+/** A slice of the Pre-flight screen's store; re-renders only when the slice changes. */
+export function usePreflight<T>(selector: (state: PreflightStoreState) => T): T {
+  return useStore(useStores().preflight, selector);
 }

@@ -1,8 +1,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ConnectionState, SessionState, SimulatorStatus, TetherBridge } from '../../shared/ipc.ts';
 
-/** Where a signed-in user is: the fleet, or one device. */
-export type Route = { screen: 'fleet' } | { screen: 'device'; deviceId: string };
+/** Where the user is: the fleet (or the sign-in screen when signed out), one device, or the network pre-flight. */
+export type Route = { screen: 'fleet' } | { screen: 'device'; deviceId: string } | { screen: 'preflight' };
 
 /** Who is signed in where, how the link to the server is doing, and which screen is shown. */
 export interface SessionStoreState {
@@ -26,6 +26,8 @@ export interface SessionStoreState {
   simulatorChanged(status: SimulatorStatus): void;
   openDevice(deviceId: string): void;
   openFleet(): void;
+  /** The Pre-flight screen, signed in or not. */
+  openPreflight(): void;
 }
 
 /** The session store's handle (vanilla zustand; React reads it through context). */
@@ -120,6 +122,10 @@ export function createSessionStore(bridge: TetherBridge, hooks: SessionStoreHook
 
       openFleet() {
         set({ route: { screen: 'fleet' } });
+      },
+
+      openPreflight() {
+        set({ route: { screen: 'preflight' } });
       },
     };
   });

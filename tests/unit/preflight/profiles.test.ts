@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../src/shared/errors.ts';
 import {
   MEDRAD_PROFILE,
-  PROFILE_FORMAT,
   RADIMETRICS_PROFILE,
   exportPreflightProfile,
   importPreflightProfile,
@@ -11,6 +10,7 @@ import {
   resolveTarget,
   resolveTargets,
 } from '../../../src/main/services/preflight/profiles.ts';
+import { PROFILE_FORMAT } from '../../../src/shared/preflight.ts';
 
 function portsByHost(profile: typeof RADIMETRICS_PROFILE): Record<string, number[]> {
   const table: Record<string, number[]> = {};

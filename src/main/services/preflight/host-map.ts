@@ -1,5 +1,5 @@
 import { TetherError } from '../../../shared/errors.ts';
-import { isHostOrAddress } from './profiles.ts';
+import { isHostOrAddress } from '../../../shared/preflight.ts';
 
 /**
  * Sends a profile's host names to other addresses before any DNS: tests and demos point

@@ -1,90 +1,21 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TetherError } from '../../../shared/errors.ts';
+import {
+  DEFAULT_HTTP_PORTS,
+  DEFAULT_TLS_PORTS,
+  PROFILE_FORMAT,
+  PROFILE_VERSION,
+  type PreflightProfile,
+  PreflightProfileSchema,
+  type PreflightTarget,
+  type PreflightTargetSchema,
+} from '../../../shared/preflight.ts';
 
 /**
- * What a pre-flight checks: a product's host names and outbound ports. The built-in
- * profiles copy the seed's two firewall tables; custom ones are JSON files (import,
- * export); one more is derived from the Tether server the console talks to. This module
- * has no Node imports, so the console's renderer can share it later.
+ * Pre-flight profiles: the built-in ones copy the seed's two firewall tables; custom ones
+ * are JSON files (import, export); one more is derived from the Tether server the console
+ * talks to. Their schemas are in src/shared/preflight.ts. No Node imports.
  */
-
-/** After the TCP connect: a TLS handshake, an HTTP request, or nothing more. */
-export const PROBE_PROTOCOLS = ['tls', 'http', 'tcp'] as const;
-export type ProbeProtocol = (typeof PROBE_PROTOCOLS)[number];
-
-/**
- * How much the product depends on a target: `required` blocks it when it fails;
- * `preferred` has a fallback (another port on the same host) and only warns while that
- * works; `optional` only ever warns.
- */
-export const TARGET_NEEDS = ['required', 'preferred', 'optional'] as const;
-export type TargetNeed = (typeof TARGET_NEEDS)[number];
-
-/** The seed's TLS ports: the service on 443 and the session channels on 17001/17002. */
-export const DEFAULT_TLS_PORTS: readonly number[] = [443, 17001, 17002];
-export const DEFAULT_HTTP_PORTS: readonly number[] = [80, 8080];
-
-// RFC 1123 labels; IP literals are accepted as written (a derived profile may name one)
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6 = /^[0-9a-f:.]+$/i;
-
-/** A host name or an IP address, as a profile or a mapping names it. */
-export function isHostOrAddress(value: string): boolean {
-  return HOST_NAME.test(value) || IPV4.test(value) || (value.includes(':') && IPV6.test(value));
-}
-
-export const HostSchema = z.string().trim().min(1, 'a host name is required').refine(isHostOrAddress, { message: 'not a host name or IP address' });
-export const PortSchema = z.number({ message: 'a port number is required' }).int('a port is a whole number').min(1, 'ports run from 1 to 65535').max(65535, 'ports run from 1 to 65535');
-
-export const PreflightTargetSchema = z
-  .object({
-    host: HostSchema,
-    port: PortSchema,
-    /** Default: tls on 443/17001/17002, http on 80/8080, tcp elsewhere. */
-    protocol: z.enum(PROBE_PROTOCOLS).optional(),
-    /** Default: required on 443 and unlisted ports, preferred on 17001/17002, optional on 80/8080. */
-    need: z.enum(TARGET_NEEDS).optional(),
-    /** For a preferred target: the port on the same host the product falls back to (default 443). */
-    fallbackPort: PortSchema.optional(),
-  })
-  .strict();
-export type PreflightTargetInput = z.input<typeof PreflightTargetSchema>;
-
-/** A target with every default applied: what a probe and the verdict work from. */
-export interface PreflightTarget {
-  host: string;
-  port: number;
-  protocol: ProbeProtocol;
-  need: TargetNeed;
-  fallbackPort: number | null;
-}
-
-export const PROFILE_FORMAT = 'tether.preflight-profile';
-export const PROFILE_VERSION = 1;
-
-export const PreflightProfileSchema = z
-  .object({
-    format: z.literal(PROFILE_FORMAT, { message: `"format" must be "${PROFILE_FORMAT}"` }),
-    version: z.literal(PROFILE_VERSION, { message: `this console reads profile version ${PROFILE_VERSION}` }),
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an id is lower-case letters, digits and dashes (at most 64)'),
-    name: z.string().trim().min(1, 'give the profile a name').max(128),
-    description: z.string().max(2000).optional(),
-    targets: z.array(PreflightTargetSchema).min(1, 'a profile needs at least one host and port').max(500, 'at most 500 targets per profile'),
-  })
-  .strict()
-  .superRefine((profile, ctx) => {
-    const seen = new Set<string>();
-    profile.targets.forEach((target, index) => {
-      const key = `${target.host.toLowerCase()}:${target.port}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['targets', index], message: `${target.host}:${target.port} is listed twice` });
-      seen.add(key);
-      if (target.fallbackPort !== undefined && target.fallbackPort === target.port) {
-        ctx.addIssue({ code: 'custom', path: ['targets', index, 'fallbackPort'], message: 'a target cannot fall back to its own port' });
-      }
-    });
-  });
-export type PreflightProfile = z.infer<typeof PreflightProfileSchema>;
 
 /** Applies the per-port defaults to a profile's target. */
 export function resolveTarget(target: z.infer<typeof PreflightTargetSchema>): PreflightTarget {

@@ -1,5 +1,5 @@
-import { type PreflightReport, type ReportRow, rowFacts } from './report.ts';
-import { PRODUCT_STATUS_LABELS } from './verdict.ts';
+import { PRODUCT_STATUS_LABELS, type PreflightReport, type ReportRow } from '../../../shared/preflight.ts';
+import { rowFacts } from './report.ts';
 
 /**
  * The report as one printable HTML page for the customer's IT manager: the console prints

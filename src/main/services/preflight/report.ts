@@ -1,43 +1,14 @@
-import { z } from 'zod';
 import { TetherError } from '../../../shared/errors.ts';
-import { CheckRowSchema, type CheckRow } from './check-row.ts';
+import { type CheckRow, type PreflightReport, PreflightReportSchema, REPORT_FORMAT, REPORT_VERSION } from '../../../shared/preflight.ts';
 import { describeHostMapEntry } from './host-map.ts';
-import { PreflightProfileSchema } from './profiles.ts';
 import type { PreflightRun } from './run.ts';
-import { ProductVerdictSchema, RowVerdictSchema, judgeProduct, judgeRows } from './verdict.ts';
+import { judgeProduct, judgeRows } from './verdict.ts';
 
 /**
  * The pre-flight report: one versioned JSON document (what the console exports and the
- * CLI prints with --json), and a plain-text rendering for a terminal. The printable HTML
- * is in report-html.ts. No Node imports.
+ * CLI prints with --json; its schema is in src/shared/preflight.ts), and a plain-text
+ * rendering for a terminal. The printable HTML is in report-html.ts. No Node imports.
  */
-
-export const REPORT_FORMAT = 'tether.preflight-report';
-export const REPORT_VERSION = 1;
-
-export const ReportRowSchema = CheckRowSchema.extend({ verdict: RowVerdictSchema });
-export type ReportRow = z.infer<typeof ReportRowSchema>;
-
-export const PreflightReportSchema = z.object({
-  format: z.literal(REPORT_FORMAT),
-  version: z.literal(REPORT_VERSION),
-  generator: z.object({ name: z.literal('tether-preflight'), version: z.string() }),
-  profile: PreflightProfileSchema,
-  settings: z.object({
-    /** Without credentials. */
-    proxy: z.string().nullable(),
-    proxyCredentials: z.boolean(),
-    /** `name[:port] → address[:port]`, one entry each. */
-    hostMap: z.array(z.string()),
-    timeoutMs: z.number().int(),
-    concurrency: z.number().int(),
-  }),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  verdict: ProductVerdictSchema,
-  rows: z.array(ReportRowSchema),
-});
-export type PreflightReport = z.infer<typeof PreflightReportSchema>;
 
 /** Judges a run and packs it as the report. `now` decides certificate expiry warnings. */
 export function buildReport(run: PreflightRun, generatorVersion: string, now: number = Date.now()): PreflightReport {

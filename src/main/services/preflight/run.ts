@@ -1,8 +1,9 @@
 import { TetherError } from '../../../shared/errors.ts';
-import type { CheckRow } from './check-row.ts';
+import type { CheckRow } from '../../../shared/preflight.ts';
 import type { HostMap } from './host-map.ts';
 import { probeTarget } from './probe.ts';
-import { type PreflightProfile, type PreflightTarget, parsePreflightProfile, resolveTargets } from './profiles.ts';
+import type { PreflightProfile, PreflightTarget } from '../../../shared/preflight.ts';
+import { parsePreflightProfile, resolveTargets } from './profiles.ts';
 import { type PreflightProxy, proxyEndpoint } from './proxy-tunnel.ts';
 import { TrustStore } from './trust.ts';
 

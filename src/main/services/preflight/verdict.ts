@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import type { CheckRow, ProblemKind } from './check-row.ts';
+import type { CheckRow, ProblemKind, ProductStatus, ProductVerdict, RowLevel, RowVerdict } from '../../../shared/preflight.ts';
+import { PRODUCT_STATUS_LABELS } from '../../../shared/preflight.ts';
 
 /**
  * What the checks mean for the product, in lines a hospital's IT manager can act on.
@@ -7,35 +7,6 @@ import type { CheckRow, ProblemKind } from './check-row.ts';
  * port; it only warns when the product has a way around it (17001/17002 fall back to
  * 443 on the same host; 80/8080 are optional). No Node imports.
  */
-
-export const ROW_LEVELS = ['ok', 'warning', 'blocked', 'not-run'] as const;
-export type RowLevel = (typeof ROW_LEVELS)[number];
-
-export const RowVerdictSchema = z.object({
-  level: z.enum(ROW_LEVELS),
-  /** One line for the IT manager; null when there is nothing to say. */
-  reason: z.string().nullable(),
-});
-export type RowVerdict = z.infer<typeof RowVerdictSchema>;
-
-export const PRODUCT_STATUSES = ['ready', 'ready-with-warnings', 'blocked', 'incomplete'] as const;
-export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
-
-export const PRODUCT_STATUS_LABELS: Record<ProductStatus, string> = {
-  ready: 'ready',
-  'ready-with-warnings': 'ready with warnings',
-  blocked: 'blocked',
-  incomplete: 'incomplete',
-};
-
-export const ProductVerdictSchema = z.object({
-  status: z.enum(PRODUCT_STATUSES),
-  headline: z.string(),
-  /** Blocking reasons first, then warnings; each line once. */
-  reasons: z.array(z.string()),
-  counts: z.object({ ok: z.number().int(), warning: z.number().int(), blocked: z.number().int(), notRun: z.number().int() }),
-});
-export type ProductVerdict = z.infer<typeof ProductVerdictSchema>;
 
 /** A certificate this close to its end is worth a warning before it becomes an outage. */
 export const EXPIRY_WARNING_DAYS = 14;
