@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TetherError } from '../../src/shared/errors.ts';
+import { ProxySettingsSchema as SharedProxySettingsSchema, type ProxySettings as SharedProxySettings } from '../../src/shared/proxy.ts';
 
 export const AGENT_VERSION = '1.0.0';
 
@@ -24,6 +25,7 @@ export const AgentConfigSchema = z
     serverCaPem: z.string().min(100),
     /** Where credentials, the command journal and the local audit file live. */
     dataDir: z.string().min(1),
+    /** Also accepted in the console's shape ({ mode, ... }); see `parseAgentConfig`. */
     proxy: ProxySettingsSchema.optional(),
     /** Host name → address overrides (tests and pre-flight map real names to loopback). */
     hostMap: z.record(z.string(), z.string()).default({}),
@@ -41,11 +43,42 @@ export type AgentConfig = z.output<typeof AgentConfigSchema>;
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
 
 export function parseAgentConfig(input: unknown): AgentConfig {
-  const parsed = AgentConfigSchema.safeParse(input);
+  const parsed = AgentConfigSchema.safeParse(withAgentProxy(input));
   if (!parsed.success) {
     throw new TetherError('CONFIG_INVALID', `invalid agent configuration — ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * The console's proxy settings (src/shared/proxy.ts, `{ mode, ... }`) as the agent applies
+ * them: no proxy, or one manual proxy. The device has no PAC evaluator and no OS proxy
+ * resolution, so those modes are refused rather than silently ignored.
+ */
+function withAgentProxy(input: unknown): unknown {
+  if (!isRecord(input) || !isRecord(input.proxy) || !('mode' in input.proxy)) return input;
+  const parsed = SharedProxySettingsSchema.safeParse(input.proxy);
+  if (!parsed.success) {
+    throw new TetherError('CONFIG_INVALID', `invalid agent configuration — ${parsed.error.issues.map((i) => `${['proxy', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const { proxy: _shared, ...rest } = input;
+  return { ...rest, ...agentProxyOf(parsed.data) };
+}
+
+function agentProxyOf(proxy: SharedProxySettings): { proxy?: ProxySettings } {
+  switch (proxy.mode) {
+    case 'none':
+      return {};
+    case 'manual':
+      return { proxy: { url: proxy.url, ...(proxy.username ? { username: proxy.username } : {}) } };
+    case 'pac':
+    case 'system':
+      throw new TetherError('CONFIG_INVALID', `the ${proxy.mode} proxy mode is not supported on the device yet; use mode "manual" with the proxy URL`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Proxy from the environment (HTTPS_PROXY / https_proxy, NO_PROXY), as most tools read it. */

@@ -6,6 +6,8 @@ import { ConsoleService } from './services/console-service.ts';
 import { type FileDialogs, browserModeDialogs } from './services/file-dialogs.ts';
 import type { ProcessLauncher } from './services/process-launcher.ts';
 import { ProfileService, hostedRegionsFromEnv } from './services/profiles.ts';
+import { type SystemProxyLookup, environmentProxyLookup } from './services/proxy-resolver.ts';
+import { ProxyService } from './services/proxy-service.ts';
 import { type ReportPdfPrinter, PreflightService } from './services/preflight-service.ts';
 import { SettingsStore } from './services/settings.ts';
 import { SimulatorSupervisor } from './services/simulator.ts';
@@ -37,6 +39,8 @@ export interface ConsoleParts {
   pdfPrinter?: ReportPdfPrinter;
   /** Environment the pre-flight reads (TETHER_PREFLIGHT_MAP, CI); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The OS proxy resolution (Electron's session); browser mode reads HTTPS_PROXY / NO_PROXY from `env`. */
+  systemProxy?: SystemProxyLookup;
 }
 
 /** The largest file the console stages for an upload in browser mode: the largest any model accepts. */
@@ -73,6 +77,13 @@ export function composeConsole(parts: ConsoleParts): ComposedConsole {
     ...parts.transfers,
   });
   const env = parts.env ?? process.env;
+  const proxy = new ProxyService({
+    settings,
+    vault: parts.vault,
+    system: parts.systemProxy ?? environmentProxyLookup(env),
+    systemSource: parts.systemProxy ? 'electron' : 'environment',
+    server: () => service.signedInServer(),
+  });
   const preflight = new PreflightService({
     settings,
     events,
@@ -81,9 +92,11 @@ export function composeConsole(parts: ConsoleParts): ComposedConsole {
     generatorVersion: parts.appInfo.version,
     server: () => service.signedInServer(),
     printer: parts.pdfPrinter ?? null,
+    consoleProxy: () => proxy.manualProxy(),
   });
   const service: ConsoleService = new ConsoleService({
     profiles,
+    proxy,
     settings,
     vault: parts.vault,
     simulator,

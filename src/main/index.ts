@@ -12,6 +12,7 @@ import { IPC_CHANNEL } from '../shared/ipc.ts';
 import { composeConsole } from './composition.ts';
 import { ElectronDialogs } from './electron/dialogs.ts';
 import { ElectronReportPrinter } from './electron/report-pdf.ts';
+import { electronSystemProxy } from './electron/system-proxy.ts';
 import { SafeStorageVault } from './electron/vault.ts';
 import { UtilityProcessLauncher } from './electron/utility-launcher.ts';
 import { bindIpcMain } from './ipc.ts';
@@ -57,6 +58,7 @@ async function start(): Promise<void> {
     downloadsDir: app.getPath('downloads'),
     dialogs: (downloadsDir) => new ElectronDialogs(dialog, () => window, downloadsDir),
     pdfPrinter: new ElectronReportPrinter((options) => new BrowserWindow(options), dialog, () => window, app.getPath('documents')),
+    systemProxy: electronSystemProxy((partition) => session.fromPartition(partition)),
   });
 
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(decidePermission(permission)));

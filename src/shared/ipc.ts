@@ -25,6 +25,7 @@ import { DeviceStatusSchema, DataItemKeySchema } from './common.ts';
 import { ErrorCodeSchema } from './errors.ts';
 import { CommandNameSchema } from './protocol/commands.ts';
 import { SIM_FAULTS } from './sim-faults.ts';
+import { ProxySettingsSchema, ProxyStateSchema, ProxyTestResultSchema } from './proxy.ts';
 import { CheckRowSchema, PreflightProfileSchema, PreflightReportSchema, PROBE_PROTOCOLS, RowVerdictSchema } from './preflight.ts';
 
 /**
@@ -38,7 +39,8 @@ import { CheckRowSchema, PreflightProfileSchema, PreflightReportSchema, PROBE_PR
 const Id = z.string().min(1).max(64);
 const Empty = z.object({}).strict();
 
-export const ProxySettingsSchema = z.object({
+/** A server profile's own manual proxy (the console-wide setting is ProxySettings in proxy.ts). */
+export const ManualProxyInputSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
   username: z.string().max(256).optional(),
   /** Only on input; stored in the vault, never returned. */
@@ -67,7 +69,7 @@ export const SaveProfileInputSchema = z
     name: z.string().trim().min(1, 'give the profile a name').max(128),
     url: z.url({ protocol: /^https$/, message: 'the server URL must start with https://' }),
     caPem: z.string().max(65_536).regex(/-----BEGIN CERTIFICATE-----/, 'paste the CA certificate in PEM form').nullable(),
-    proxy: ProxySettingsSchema.nullable(),
+    proxy: ManualProxyInputSchema.nullable(),
   })
   .strict();
 export type SaveProfileInput = z.infer<typeof SaveProfileInputSchema>;
@@ -294,7 +296,7 @@ export const IPC_CALLS = {
   'preflight.exportProfile': { input: z.object({ id: Id }).strict(), output: z.object({ fileName: z.string(), json: z.string() }) },
   /** Starts a run; progress comes as `preflight.progress` events. `targets` lets the table show every row at once. */
   'preflight.run': {
-    input: z.object({ profileId: Id, proxy: ProxySettingsSchema.optional() }).strict(),
+    input: z.object({ profileId: Id, proxy: ManualProxyInputSchema.optional() }).strict(),
     output: z.object({ runId: Id, targets: z.array(z.object({ host: z.string(), port: z.number().int(), protocol: z.enum(PROBE_PROTOCOLS) })) }),
   },
   'preflight.cancel': { input: RunRef, output: Empty },
@@ -302,6 +304,12 @@ export const IPC_CALLS = {
   'preflight.report': { input: z.object({ runId: Id, format: z.enum(['json', 'html']) }).strict(), output: z.object({ fileName: z.string(), text: z.string() }) },
   /** Electron: the report as a PDF where the user chooses (null path: canceled). Browser mode refuses; the page prints the HTML. */
   'preflight.savePdf': { input: RunRef, output: z.object({ path: z.string().nullable() }) },
+  /** The console-wide proxy settings (the password is never answered, only whether the vault has one). */
+  'proxy.get': { input: Empty, output: ProxyStateSchema },
+  /** Saves the settings; `password` goes to the vault (null removes it, absent keeps it). */
+  'proxy.set': { input: z.object({ settings: ProxySettingsSchema, password: z.string().min(1).max(1024).nullable().optional() }).strict(), output: ProxyStateSchema },
+  /** Which route the settings choose for the server (or `url`) and whether a connection through it works. */
+  'proxy.test': { input: z.object({ url: z.url({ protocol: /^https?$/ }).optional() }).strict(), output: ProxyTestResultSchema },
   /** Opens a link in the system browser — only allow-listed destinations. */
   'shell.openExternal': { input: z.object({ url: z.url() }).strict(), output: Empty },
 } as const;

@@ -28,9 +28,12 @@ import type { SecretVault } from './vault.ts';
 import type { FileDialogs } from './file-dialogs.ts';
 import type { TransferEngine } from './transfers/engine.ts';
 import type { PreflightService, SignedInServer } from './preflight-service.ts';
+import type { ProxyService } from './proxy-service.ts';
 
 export interface ConsoleServiceDeps {
   profiles: ProfileService;
+  /** The console-wide proxy; a profile's own proxy overrides it. */
+  proxy: ProxyService;
   settings: SettingsStore;
   vault: SecretVault;
   simulator: SimulatorSupervisor;
@@ -205,6 +208,9 @@ export class ConsoleService {
     'preflight.cancel': (input) => this.deps.preflight.handlers['preflight.cancel'](input),
     'preflight.report': (input) => this.deps.preflight.handlers['preflight.report'](input),
     'preflight.savePdf': (input) => this.deps.preflight.handlers['preflight.savePdf'](input),
+    'proxy.get': (input) => this.deps.proxy.handlers['proxy.get'](input),
+    'proxy.set': (input) => this.deps.proxy.handlers['proxy.set'](input),
+    'proxy.test': (input) => this.deps.proxy.handlers['proxy.test'](input),
     'shell.openExternal': async ({ url }) => {
       if (!isExternalAllowed(url)) throw new TetherError('FORBIDDEN', 'that link is not on the list of pages the console may open');
       await this.deps.openExternal(url);
@@ -220,7 +226,13 @@ export class ConsoleService {
   private connect(profile: Profile, url: string, caPem: string | null): ServerConnection {
     const remember = profile.kind !== 'simulator' && this.deps.vault.persistent;
     const connection: ServerConnection = new ServerConnection(
-      { url, caPem, proxy: this.deps.profiles.proxyFor(profile) },
+      {
+        url,
+        caPem,
+        proxy: this.deps.profiles.proxyFor(profile),
+        // the simulator runs on this machine: never through the network's proxy
+        resolveProxy: profile.kind === 'simulator' ? undefined : (target) => this.deps.proxy.resolver.resolve(target),
+      },
       {
         onRefreshToken: (token) => {
           if (!remember) return;

@@ -1,25 +1,44 @@
+import type http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import { Agent, type AgentConnectOpts } from 'agent-base';
 import { HttpsProxyAgent } from 'https-proxy-agent';
+import type { ProxyRoute } from './proxy-resolver.ts';
 
 /** How the console reaches one server: pinned CA (or the system store) and an optional proxy. */
 export interface ServerTarget {
   url: string;
   /** The CA the connection pins; null trusts the system store. */
   caPem: string | null;
+  /** The server profile's own proxy: it overrides the console-wide setting. */
   proxy?: { url: string; username?: string | undefined; password?: string | undefined } | undefined;
+  /** The console-wide proxy setting, asked per new connection (see ProxyResolver). */
+  resolveProxy?: ((url: string) => Promise<ProxyRoute>) | undefined;
+}
+
+/** What an agent built here can say about the proxy its last connection went through. */
+export interface ProxyAwareAgent {
+  /** `host:port` of the proxy the latest connection used; undefined when direct. */
+  readonly proxyHost: string | undefined;
 }
 
 /**
  * An HTTPS agent for a target: keep-alive, the pinned CA (no other issuer is accepted),
  * through the proxy with CONNECT when one is set. TLS stays end to end either way.
  */
-export function createHttpsAgent(target: ServerTarget): https.Agent {
-  const tls = target.caPem ? { ca: target.caPem } : {};
-  if (!target.proxy) return new https.Agent({ keepAlive: true, maxSockets: 8, ...tls });
-  const proxyUrl = new URL(target.proxy.url);
-  if (target.proxy.username) proxyUrl.username = encodeURIComponent(target.proxy.username);
-  if (target.proxy.password) proxyUrl.password = encodeURIComponent(target.proxy.password);
-  return new PinnedProxyAgent(proxyUrl, tls) as unknown as https.Agent;
+export function createHttpsAgent(target: ServerTarget): https.Agent & ProxyAwareAgent {
+  const tlsOptions = target.caPem ? { ca: target.caPem } : {};
+  if (target.proxy) return new PinnedProxyAgent(proxyUrlWithCredentials(target.proxy), tlsOptions) as unknown as https.Agent & ProxyAwareAgent;
+  if (target.resolveProxy) return new ResolvingAgent(target.resolveProxy, tlsOptions) as unknown as https.Agent & ProxyAwareAgent;
+  return Object.assign(new https.Agent({ keepAlive: true, maxSockets: 8, ...tlsOptions }), { proxyHost: undefined });
+}
+
+function proxyUrlWithCredentials(proxy: { url: string; username?: string | undefined; password?: string | undefined }): URL {
+  const url = new URL(proxy.url);
+  if (proxy.username) url.username = encodeURIComponent(proxy.username);
+  if (proxy.password) url.password = encodeURIComponent(proxy.password);
+  return url;
 }
 
 /**
@@ -27,12 +46,15 @@ export function createHttpsAgent(target: ServerTarget): https.Agent {
  * session to the server inside the tunnel takes its options per connection. This agent
  * adds the pinned CA there, so a proxy never widens trust to the system's public CAs.
  */
-class PinnedProxyAgent extends HttpsProxyAgent<string> {
+class PinnedProxyAgent extends HttpsProxyAgent<string> implements ProxyAwareAgent {
+  readonly proxyHost: string;
+
   constructor(
     proxy: URL,
     private readonly serverTls: { ca?: string },
   ) {
     super(proxy.href, { keepAlive: true, maxSockets: 8 });
+    this.proxyHost = proxy.host;
   }
 
   override connect(req: Parameters<HttpsProxyAgent<string>['connect']>[0], opts: Parameters<HttpsProxyAgent<string>['connect']>[1]) {
@@ -40,6 +62,44 @@ class PinnedProxyAgent extends HttpsProxyAgent<string> {
   }
 }
 
-export function proxyHostOf(target: ServerTarget): string | undefined {
-  return target.proxy ? new URL(target.proxy.url).host : undefined;
+/**
+ * Asks the resolver for every new connection and goes direct or through the proxy it
+ * names (one tunnelling agent kept per proxy). Pooled keep-alive sockets keep the route
+ * they were opened on until they close.
+ */
+class ResolvingAgent extends Agent implements ProxyAwareAgent {
+  proxyHost: string | undefined;
+  private readonly tunnels = new Map<string, PinnedProxyAgent>();
+
+  constructor(
+    private readonly resolveProxy: (url: string) => Promise<ProxyRoute>,
+    private readonly serverTls: { ca?: string },
+  ) {
+    super({ keepAlive: true, maxSockets: 8 });
+  }
+
+  async connect(req: http.ClientRequest, opts: AgentConnectOpts) {
+    const host = opts.host ?? 'localhost';
+    const route = await this.resolveProxy(`https://${host.includes(':') ? `[${host}]` : host}:${opts.port}/`);
+    if (route.kind === 'direct') {
+      this.proxyHost = undefined;
+      // `path` here is the request's path; tls.connect would take it for a local socket
+      const { path: _requestPath, ...socketOpts } = opts as AgentConnectOpts & { path?: string };
+      return tls.connect({ ...socketOpts, ...this.serverTls, ...(!(opts.secureEndpoint && opts.servername) && isIP(host) === 0 ? { servername: host } : {}) } as tls.ConnectionOptions);
+    }
+    const url = proxyUrlWithCredentials(route);
+    let tunnel = this.tunnels.get(url.href);
+    if (!tunnel) {
+      tunnel = new PinnedProxyAgent(url, this.serverTls);
+      this.tunnels.set(url.href, tunnel);
+    }
+    this.proxyHost = tunnel.proxyHost;
+    return tunnel.connect(req, opts);
+  }
+
+  override destroy(): void {
+    for (const tunnel of this.tunnels.values()) tunnel.destroy();
+    this.tunnels.clear();
+    super.destroy();
+  }
 }

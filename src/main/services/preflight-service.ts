@@ -35,6 +35,8 @@ export interface PreflightServiceDeps {
   server: () => SignedInServer | null;
   /** Electron only; browser mode prints the HTML in the page instead. */
   printer: ReportPdfPrinter | null;
+  /** The console's manual proxy with its vault password: a run naming that proxy uses its credentials. */
+  consoleProxy?: () => PreflightProxy | null;
   timeoutMs?: number;
 }
 
@@ -59,6 +61,16 @@ interface RunRecord {
 /** Finished runs kept for their reports; older ones are dropped. */
 const KEPT_RUNS = 20;
 const SERVER_PROFILE_ID = 'tether-server';
+
+/** Whether two proxy URLs name the same proxy (the field may carry a trailing slash). */
+function sameProxy(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    // not a URL: proxyEndpoint refuses it with its own message just after
+    return false;
+  }
+}
 
 const reportFileName = (report: PreflightReport, ext: string) => `preflight-${report.profile.id}-${report.startedAt.slice(0, 19).replace(/[:T]/g, '-')}.${ext}`;
 
@@ -97,10 +109,12 @@ export class PreflightService {
       const profile = this.profile(id);
       return { fileName: `${profile.id}.preflight.json`, json: exportPreflightProfile(profile) };
     },
-    'preflight.run': ({ profileId, proxy }) => {
+    'preflight.run': ({ profileId, proxy: given }) => {
       const profile = this.profile(profileId);
       const hostMap = this.hostMap();
       this.refuseUnmappedUnderCi(profile, hostMap);
+      const consoleProxy = this.deps.consoleProxy?.() ?? null;
+      const proxy = given && consoleProxy && !given.username && !given.password && sameProxy(given.url, consoleProxy.url) ? consoleProxy : given;
       // a bad proxy URL is the caller's error now, not a failed run later
       if (proxy) proxyEndpoint(proxy);
       const runId = randomUUID();

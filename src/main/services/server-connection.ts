@@ -8,7 +8,7 @@ import { describeConnectionError, proxyRefusal } from '../../shared/node/connect
 import { LoginResponseSchema, TokenPairSchema, type LoginResponse, type TokenPair } from '../../shared/api/auth.ts';
 import type { LiveEvent } from '../../shared/api/live.ts';
 import type { ConnectionState } from '../../shared/ipc.ts';
-import { type ServerTarget, createHttpsAgent, proxyHostOf } from './http-agent.ts';
+import { type ProxyAwareAgent, type ServerTarget, createHttpsAgent } from './http-agent.ts';
 import { LiveConnection } from './live-connection.ts';
 
 export interface ServerConnectionOptions {
@@ -34,7 +34,7 @@ type Method = 'GET' | 'POST';
  */
 export class ServerConnection {
   private readonly http: AxiosInstance;
-  private readonly agent: https.Agent;
+  private readonly agent: https.Agent & ProxyAwareAgent;
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
   private refreshing: Promise<void> | undefined;
@@ -112,7 +112,10 @@ export class ServerConnection {
 
   /** A socket-level failure of a request to this server, as the error a person can act on. */
   networkError(err: Error & { code?: string }): TetherError {
-    return describeConnectionError(err, { host: new URL(this.target.url).host, proxyHost: proxyHostOf(this.target) });
+    // the proxy resolver's own refusals (a bad PAC script) arrive wrapped by axios
+    if (err.cause instanceof TetherError) return err.cause;
+    if (err instanceof TetherError) return err;
+    return describeConnectionError(err, { host: new URL(this.target.url).host, proxyHost: this.agent.proxyHost });
   }
 
   /** The server said `used` expired: refresh, unless someone already did since it was taken. */
@@ -237,12 +240,12 @@ export class ServerConnection {
         headers: authenticated && this.accessToken ? { authorization: `Bearer ${this.accessToken}` } : {},
       });
     } catch (err) {
-      throw describeConnectionError(err as Error & { code?: string }, { host: new URL(this.target.url).host, proxyHost: proxyHostOf(this.target) });
+      throw this.networkError(err as Error & { code?: string });
     }
     if (response.status >= 400) {
       const error = parseErrorBody(response.data);
       if (error) throw new TetherError(error.error.code, error.error.message, error.error.details);
-      const proxyHost = proxyHostOf(this.target);
+      const proxyHost = this.agent.proxyHost;
       if (proxyHost) throw proxyRefusal(response.status, proxyHost, new URL(this.target.url).host);
       throw new TetherError('SERVER_UNREACHABLE', `${new URL(this.target.url).host} answered HTTP ${response.status}; is this a Tether server?`);
     }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileAtomic } from '../../shared/node/files.ts';
 import { PreflightProfileSchema } from '../../shared/preflight.ts';
+import { DEFAULT_PROXY_SETTINGS, ProxySettingsSchema } from '../../shared/proxy.ts';
 
 const StoredProfileSchema = z.object({
   id: z.string(),
@@ -20,6 +21,8 @@ const SettingsSchema = z.object({
   simulatorDevices: z.number().int().min(1).max(20_000).default(60),
   /** The user's own pre-flight profiles (built-in and server-derived ones are not stored). */
   preflightProfiles: z.array(PreflightProfileSchema).default([]),
+  /** The console-wide proxy; a server profile's own proxy overrides it. */
+  proxy: ProxySettingsSchema.default(DEFAULT_PROXY_SETTINGS),
 });
 export type ConsoleSettings = z.output<typeof SettingsSchema>;
 

@@ -1,8 +1,10 @@
 import { Button, Group, Menu, Text, Tooltip } from '@mantine/core';
+import { useState } from 'react';
 import type { SessionState } from '../../shared/ipc.ts';
 import { notifyError } from '../lib/notify.ts';
 import { useSession } from '../stores/context.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';
+import { NetworkSettingsModal } from './NetworkSettingsModal.tsx';
 import { ChevronDownIcon, TetherMark } from './icons.tsx';
 import { TransfersButton, TransfersDrawer } from './TransfersDrawer.tsx';
 
@@ -14,6 +16,7 @@ export function AppHeader() {
   const signOut = useSession((s) => s.signOut);
   const openPreflight = useSession((s) => s.openPreflight);
   const signedIn: Extract<SessionState, { signedIn: true }> | null = session?.signedIn ? session : null;
+  const [networkOpen, setNetworkOpen] = useState(false);
 
   return (
     <header className="app-header">
@@ -48,9 +51,11 @@ export function AppHeader() {
               <Menu.Label>
                 {signedIn.user.username} · {ROLE_NAMES[signedIn.user.role]}
               </Menu.Label>
+              <Menu.Item onClick={() => setNetworkOpen(true)}>Network settings…</Menu.Item>
               <Menu.Item onClick={() => void signOut().catch((err: unknown) => notifyError('Sign-out did not reach the server', err))}>Sign out</Menu.Item>
             </Menu.Dropdown>
           </Menu>
+          <NetworkSettingsModal opened={networkOpen} onClose={() => setNetworkOpen(false)} />
         </Group>
       )}
     </header>

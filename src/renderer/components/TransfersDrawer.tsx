@@ -3,12 +3,12 @@ import { useEffect, useState } from 'react';
 import type { TransferItem } from '../../shared/ipc.ts';
 import { describeError } from '../lib/error-messages.ts';
 import { downloadHref } from '../lib/local-files.ts';
-import { notifyError } from '../lib/notify.ts';
 import { formatDateTime } from '../lib/time-format.ts';
 import { useTransfers } from '../stores/context.ts';
 import { activeTransferCount, progressShares, splitTransfers, transferAmountsText, transferEndText, transferStatusText } from '../stores/transfer-reducers.ts';
 import { DownloadIcon, TransfersIcon, UploadIcon } from './icons.tsx';
 import './TransfersDrawer.css';
+import { usePendingAction } from '../lib/use-pending-action.ts';
 
 const STATE_COLORS: Record<TransferItem['state'], string> = { queued: 'gray', running: 'blue', paused: 'yellow', completed: 'teal', failed: 'red', canceled: 'gray' };
 
@@ -29,29 +29,13 @@ export function TransfersButton() {
   );
 }
 
-/** Runs one action of a row, announcing its failure. */
-function useRowAction() {
-  const [pending, setPending] = useState<string | null>(null);
-  const run = async (name: string, failed: string, action: () => Promise<void>) => {
-    setPending(name);
-    try {
-      await action();
-    } catch (err) {
-      notifyError(failed, err);
-    } finally {
-      setPending(null);
-    }
-  };
-  return { pending, run };
-}
-
 /** One transfer: what, where, how far, and what can be done with it. */
 function TransferRow({ item }: { item: TransferItem }) {
   const pause = useTransfers((s) => s.pause);
   const resume = useTransfers((s) => s.resume);
   const cancel = useTransfers((s) => s.cancel);
   const retry = useTransfers((s) => s.retry);
-  const { pending, run } = useRowAction();
+  const { pending, run } = usePendingAction();
   const upload = item.direction === 'to-device';
   const shares = progressShares(item);
   const finished = item.state === 'completed' || item.state === 'failed' || item.state === 'canceled';

@@ -6,7 +6,7 @@ import { PreflightProfileModal } from '../components/PreflightProfileModal.tsx';
 import { BridgeError } from '../lib/bridge.ts';
 import { notifyError, notifySuccess } from '../lib/notify.ts';
 import { type PreflightRowView, dnsCell, isRunActive, rowResultLabel, runProgress, sessionCell, tcpCell } from '../stores/preflight-reducers.ts';
-import { usePreflight, useSession } from '../stores/context.ts';
+import { useBridge, usePreflight, useSession } from '../stores/context.ts';
 
 const SOURCE_GROUPS: Record<PreflightProfileEntry['source'], string> = { 'built-in': 'Built-in', custom: 'Custom', server: 'This server' };
 
@@ -63,6 +63,7 @@ function ResultCell({ view }: { view: PreflightRowView }) {
  * out from the sign-in screen and signed in from the header.
  */
 export function PreflightScreen() {
+  const bridge = useBridge();
   const signedIn = useSession((s) => s.session?.signedIn ?? false);
   const openFleet = useSession((s) => s.openFleet);
   const { profiles, selectedId, error, run } = usePreflight((s) => s);
@@ -73,6 +74,16 @@ export function PreflightScreen() {
   const importInput = useRef<HTMLInputElement>(null);
   const active = isRunActive(run);
   const selected = profiles.find((e) => e.profile.id === selectedId) ?? null;
+
+  // the console's own manual proxy is the default; the field can still be changed per run
+  useEffect(() => {
+    bridge.invoke('proxy.get', {}).then(
+      ({ settings }) => {
+        if (settings.mode === 'manual') setProxyUrl((current) => current || settings.url);
+      },
+      (err: unknown) => notifyError('The console proxy setting could not be read', err),
+    );
+  }, [bridge]);
 
   // signing in or out adds or drops the server's own profile
   useEffect(() => {

@@ -2,6 +2,7 @@ import { Alert, Anchor, Button, Group, Loader, NumberInput, Paper, PasswordInput
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import type { Profile } from '../../shared/ipc.ts';
 import { AddServerModal } from '../components/AddServerModal.tsx';
+import { NetworkSettingsModal } from '../components/NetworkSettingsModal.tsx';
 import { TetherMark } from '../components/icons.tsx';
 import { describeError } from '../lib/error-messages.ts';
 import { notifySuccess } from '../lib/notify.ts';
@@ -42,6 +43,7 @@ export function SignInScreen() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
+  const [networkOpen, setNetworkOpen] = useState(false);
   const [missing, setMissing] = useState<{ username?: string; password?: string }>({});
 
   useEffect(() => {
@@ -183,12 +185,18 @@ export function SignInScreen() {
                 )}
               </>
             )}
-            <Anchor component="button" type="button" size="xs" ta="center" onClick={openPreflight} disabled={busy}>
-              Check the network
-            </Anchor>
+            <Group justify="center" gap="md">
+              <Anchor component="button" type="button" size="xs" onClick={openPreflight} disabled={busy}>
+                Check the network
+              </Anchor>
+              <Anchor component="button" type="button" size="xs" onClick={() => setNetworkOpen(true)} disabled={busy}>
+                Network settings
+              </Anchor>
+            </Group>
           </Stack>
         </form>
       </Paper>
+      <NetworkSettingsModal opened={networkOpen} onClose={() => setNetworkOpen(false)} testUrl={profile && profile.kind !== 'simulator' ? profile.url : undefined} />
       <AddServerModal
         opened={adding}
         onClose={() => setAdding(false)}

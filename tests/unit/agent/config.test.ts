@@ -128,3 +128,25 @@ describe('bypassesProxy', () => {
     expect(bypassesProxy('hospital.local.evil.example', 'hospital.local')).toBe(false);
   });
 });
+
+describe('parseAgentConfig with the console’s proxy settings shape', () => {
+  it('applies a manual proxy in the shared shape and drops mode none', () => {
+    const manual = parseAgentConfig({ ...minimal, proxy: { mode: 'manual', url: 'http://proxy.hospital.local:3128', username: 'svc' } });
+    expect(manual.proxy).toEqual({ url: 'http://proxy.hospital.local:3128', username: 'svc' });
+    expect(parseAgentConfig({ ...minimal, proxy: { mode: 'none' } }).proxy).toBeUndefined();
+  });
+
+  it('refuses pac and system modes with CONFIG_INVALID saying the device does not support them', () => {
+    for (const proxy of [{ mode: 'pac', pacUrl: 'http://wpad.hospital.local/proxy.pac' }, { mode: 'system' }]) {
+      const err = refusal({ ...minimal, proxy });
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.message).toContain(`the ${proxy.mode} proxy mode is not supported on the device yet`);
+    }
+  });
+
+  it('refuses a malformed shared proxy naming the field', () => {
+    const err = refusal({ ...minimal, proxy: { mode: 'manual', url: 'http://proxy.hospital.local' } });
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toContain('proxy.url');
+  });
+});

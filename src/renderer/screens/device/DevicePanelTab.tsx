@@ -9,32 +9,17 @@ import { scopeList } from '../../lib/session-format.ts';
 import { type SimFault, faultLabel, faultOptionsFor, isSimFault } from '../../lib/sim-faults.ts';
 import { useBridge, useOperator } from '../../stores/context.ts';
 import './DevicePanelTab.css';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 
 type ConsentQuestion = OperatorState['consents'][number];
 type ConnectedSession = OperatorState['sessions'][number];
 
 const DEFAULT_OPERATOR = 'Biomed (simulator)';
 
-/** Runs a device-side action, reporting a failure as a notification. */
-function useOperatorAction() {
-  const [pending, setPending] = useState<string | null>(null);
-  const run = async (key: string, failed: string, action: () => Promise<unknown>) => {
-    setPending(key);
-    try {
-      await action();
-    } catch (err) {
-      notifyError(failed, err);
-    } finally {
-      setPending(null);
-    }
-  };
-  return { pending, run };
-}
-
 /** One question on the device's screen: who asks, for what and how long, and time to answer. */
 function ConsentCard({ question, deadline, serial, operator }: { question: ConsentQuestion; deadline: number; serial: string; operator: string }) {
   const bridge = useBridge();
-  const { pending, run } = useOperatorAction();
+  const { pending, run } = usePendingAction();
   const who = question.engineer.displayName;
   const decide = (approve: boolean) =>
     run(approve ? 'approve' : 'deny', `The answer to ${who} was not given`, () =>
@@ -85,7 +70,7 @@ function ConsentCard({ question, deadline, serial, operator }: { question: Conse
 /** A session connected to the device now, with the customer's power to end it. */
 function ConnectedRow({ session, serial, operator }: { session: ConnectedSession; serial: string; operator: string }) {
   const bridge = useBridge();
-  const { pending, run } = useOperatorAction();
+  const { pending, run } = usePendingAction();
   const controller = session.controller.displayName;
   const revoke = () =>
     run('revoke', `The session of ${controller} was not revoked`, () =>

@@ -3,33 +3,15 @@ import { type FormEvent, useState } from 'react';
 import type { DeviceDetail } from '../../../shared/api/fleet.ts';
 import type { SessionView } from '../../../shared/api/sessions.ts';
 import { Countdown } from '../../components/Countdown.tsx';
-import { notifyError } from '../../lib/notify.ts';
 import { actionBlockedReason } from '../../lib/permissions.ts';
 import { SCOPE_LABELS, connectedPeople } from '../../lib/session-format.ts';
 import { useServiceSessions, useSession } from '../../stores/context.ts';
 import { openSessionOf, roleIn } from '../../stores/service-session-reducers.ts';
 import { RequestSessionModal } from './RequestSessionModal.tsx';
 import './SessionBar.css';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 
 const EXTENSIONS = [15, 30, 60].map((m) => ({ value: String(m), label: `${m} min` }));
-
-/** Runs a session call, reporting a failure as a notification titled `what failed`. */
-function useSessionAction() {
-  const [pending, setPending] = useState<string | null>(null);
-  const run = async (name: string, failed: string, action: () => Promise<unknown>) => {
-    setPending(name);
-    try {
-      await action();
-      return true;
-    } catch (err) {
-      notifyError(failed, err);
-      return false;
-    } finally {
-      setPending(null);
-    }
-  };
-  return { pending, run };
-}
 
 function ScopeBadges({ session }: { session: SessionView }) {
   return (
@@ -48,7 +30,7 @@ function ExtendButton({ session }: { session: SessionView }) {
   const extend = useServiceSessions((s) => s.extend);
   const [opened, setOpened] = useState(false);
   const [minutes, setMinutes] = useState('30');
-  const { pending, run } = useSessionAction();
+  const { pending, run } = usePendingAction();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -83,7 +65,7 @@ function ExtendButton({ session }: { session: SessionView }) {
 function BusyAlert({ sessionId, message }: { sessionId: string; message: string }) {
   const join = useServiceSessions((s) => s.join);
   const dismiss = useServiceSessions((s) => s.dismissBusy);
-  const { pending, run } = useSessionAction();
+  const { pending, run } = usePendingAction();
   return (
     <Alert color="orange" className="session-bar__busy" withCloseButton onClose={dismiss} closeButtonLabel="Dismiss">
       <Group gap="sm" justify="space-between" wrap="nowrap">
@@ -117,7 +99,7 @@ export function SessionBar({ detail, onOpenDevicePanel }: SessionBarProps) {
   const leave = useServiceSessions((s) => s.leave);
   const user = useSession((s) => (s.session?.signedIn ? s.session.user : null));
   const [requesting, setRequesting] = useState(false);
-  const { pending, run } = useSessionAction();
+  const { pending, run } = usePendingAction();
   const userId = user?.id ?? null;
   const blocked = actionBlockedReason(user?.role);
   const session = openSessionOf(sessions);

@@ -1,0 +1,112 @@
+import { TetherError } from '../../shared/errors.ts';
+import type { CheckProblem } from '../../shared/preflight.ts';
+import type { ProxySettings, ProxyState, ProxyTestResult } from '../../shared/proxy.ts';
+import type { IpcHandlers } from '../dispatch.ts';
+import { probeTarget } from './preflight/probe.ts';
+import { authority, proxyEndpoint } from './preflight/proxy-tunnel.ts';
+import { TrustStore } from './preflight/trust.ts';
+import { ProxyResolver, type ProxyRoute, type SystemProxyLookup } from './proxy-resolver.ts';
+import type { SettingsStore } from './settings.ts';
+import type { SecretVault } from './vault.ts';
+
+/** The vault key of the console-wide manual proxy's password (profiles keep their own). */
+export const CONSOLE_PROXY_SECRET = 'proxy-password:console';
+
+export interface ProxyServiceDeps {
+  settings: SettingsStore;
+  vault: SecretVault;
+  /** Electron's session.resolveProxy, or the environment in browser mode. */
+  system: SystemProxyLookup;
+  systemSource: ProxyState['systemSource'];
+  /** The server the console is signed in to: what a test checks when given no URL. */
+  server: () => { url: string } | null;
+  /** A test's connection must finish within this (default 10 s). */
+  timeoutMs?: number;
+}
+
+type ProxyCalls = Pick<IpcHandlers, 'proxy.get' | 'proxy.set' | 'proxy.test'>;
+
+/** Problems whose fault is the server behind the proxy, not the proxy itself. */
+const TARGET_PROBLEMS: ReadonlySet<CheckProblem['kind']> = new Set(['proxy-target-failed', 'dns-failed', 'dns-timeout', 'tcp-refused', 'tcp-timeout', 'tcp-unreachable', 'tcp-failed']);
+
+/**
+ * The console-wide proxy setting: kept in settings (password in the vault), resolved per
+ * connection by `resolver`, and tested with the pre-flight engine's CONNECT probe.
+ */
+export class ProxyService {
+  readonly resolver: ProxyResolver;
+
+  constructor(private readonly deps: ProxyServiceDeps) {
+    this.resolver = new ProxyResolver({
+      settings: () => deps.settings.get().proxy,
+      password: () => deps.vault.get(CONSOLE_PROXY_SECRET),
+      system: deps.system,
+    });
+  }
+
+  /** The console's manual proxy with its vault password, for pre-flight runs through it; null in other modes. */
+  manualProxy(): { url: string; username?: string; password?: string } | null {
+    const settings = this.deps.settings.get().proxy;
+    if (settings.mode !== 'manual') return null;
+    const password = this.deps.vault.get(CONSOLE_PROXY_SECRET);
+    return { url: settings.url, ...(settings.username ? { username: settings.username } : {}), ...(password ? { password } : {}) };
+  }
+
+  readonly handlers: ProxyCalls = {
+    'proxy.get': () => this.state(),
+    'proxy.set': ({ settings, password }) => {
+      this.deps.settings.update((s) => ({ ...s, proxy: settings }));
+      // a password is kept only while a manual proxy may use it
+      if (settings.mode !== 'manual' || password === null) this.deps.vault.delete(CONSOLE_PROXY_SECRET);
+      else if (password) this.deps.vault.set(CONSOLE_PROXY_SECRET, password);
+      this.resolver.invalidate();
+      return this.state();
+    },
+    'proxy.test': async ({ url }) => this.test(url),
+  };
+
+  private state(): ProxyState {
+    return {
+      settings: this.deps.settings.get().proxy,
+      hasPassword: this.deps.vault.get(CONSOLE_PROXY_SECRET) !== undefined,
+      systemSource: this.deps.systemSource,
+    };
+  }
+
+  private async test(url: string | undefined): Promise<ProxyTestResult> {
+    const targetUrl = url ?? this.deps.server()?.url;
+    if (!targetUrl) throw new TetherError('VALIDATION_FAILED', 'sign in to a server first, or give the address to test');
+    const parsed = new URL(targetUrl);
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'http:' ? 80 : 443;
+    const settings: ProxySettings = this.deps.settings.get().proxy;
+    const base = { target: authority(host, port), mode: settings.mode };
+    let route: ProxyRoute;
+    try {
+      route = await this.resolver.resolve(`${parsed.protocol}//${parsed.host}/`);
+    } catch (err) {
+      if (!(err instanceof TetherError)) throw err;
+      return { ...base, route: null, ok: false, failedHop: 'pac', message: err.message, problem: null };
+    }
+    let proxy = null;
+    if (route.kind === 'proxy') {
+      try {
+        proxy = proxyEndpoint(route);
+      } catch (err) {
+        if (!(err instanceof TetherError)) throw err;
+        return { ...base, route: route.url, ok: false, failedHop: 'proxy', message: `this proxy cannot be tested here: ${err.message}`, problem: null };
+      }
+    }
+    const row = await probeTarget(
+      { host, port, protocol: 'tcp', need: 'required', fallbackPort: null },
+      { hostMap: [], proxy, trust: new TrustStore([], { systemRoots: false }), timeoutMs: this.deps.timeoutMs ?? 10_000 },
+    );
+    const shown = route.kind === 'direct' ? 'DIRECT' : route.url;
+    if (!row.problem) {
+      const message = route.kind === 'direct' ? `connected directly to ${base.target}` : `the proxy ${route.url} opened a tunnel to ${base.target}`;
+      return { ...base, route: shown, ok: true, failedHop: null, message, problem: null };
+    }
+    const failedHop = route.kind === 'direct' || TARGET_PROBLEMS.has(row.problem.kind) ? 'target' : 'proxy';
+    return { ...base, route: shown, ok: false, failedHop, message: row.problem.detail, problem: row.problem };
+  }
+}
