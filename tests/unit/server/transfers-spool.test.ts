@@ -87,8 +87,12 @@ describe('the encrypted transfer spool', () => {
       await writer.write(plain);
       await writer.seal(sha(plain), index);
     }
+    // flip one ciphertext byte (writing a fixed byte would leave it unchanged 1 time in 256)
     const file = await open(s.chunkPath('t3', 0), 'r+');
-    await file.write(Buffer.from('x'), 0, 1, 500);
+    const byte = Buffer.alloc(1);
+    await file.read(byte, 0, 1, 500);
+    byte[0] = byte[0]! ^ 0xff;
+    await file.write(byte, 0, 1, 500);
     await file.close();
     const damaged: TetherError[] = [];
     const tampered = await s.streamChunk('t3', 0, key, (err) => damaged.push(err));
