@@ -9,6 +9,8 @@ import { type E2eServer, startServerProcess } from './tether-server.ts';
  * failed until the password is given; then the console signs in through it.
  */
 test.describe.configure({ mode: 'serial' });
+// a console of its own: the proxy saved here is console-wide and must not reach other specs
+test.use({ consoleEnv: { TETHER_E2E_CONSOLE: 'network-settings' } });
 
 let page: Page;
 let server: E2eServer;
