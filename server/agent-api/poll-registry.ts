@@ -22,6 +22,11 @@ export class PollRegistry {
     return this.held.size;
   }
 
+  /** Whether this node holds a poll of `deviceId` right now. */
+  holds(deviceId: string): boolean {
+    return this.held.has(deviceId);
+  }
+
   /**
    * Registers a poll for `deviceId` and returns a handle: `wait(ms)` resolves when work
    * arrives, the poll is superseded or closed, or `ms` pass. Registering before the first

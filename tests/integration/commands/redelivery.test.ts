@@ -19,6 +19,7 @@ describe('commands survive an agent killed mid-command', () => {
   let device: SeededDevice;
   let agentDir: string;
   let agent: ChildProcess | undefined;
+  let frozen: ChildProcess | undefined;
 
   const startAgent = (enroll: boolean) => {
     const args = ['--no-supervisor', '--server', ts.url, '--ca', ts.server.ctx.pki.caCertPath, '--data-dir', agentDir, '--poll-backoff-max-ms', '300'];
@@ -41,6 +42,12 @@ describe('commands survive an agent killed mid-command', () => {
   });
 
   afterEach(async () => {
+    // a test that failed while its agent was frozen must not leave it stopped
+    if (frozen && frozen.exitCode === null && frozen.signalCode === null) {
+      frozen.kill('SIGKILL');
+      await new Promise((resolve) => frozen!.once('exit', resolve));
+    }
+    frozen = undefined;
     // every test leaves a running agent behind for the next
     if (!agent || agent.exitCode !== null || agent.signalCode !== null) startAgent(false);
   });
@@ -51,16 +58,19 @@ describe('commands survive an agent killed mid-command', () => {
   });
 
   it('redelivers a command whose delivery the agent never acknowledged, and runs it exactly once', async () => {
-    const frozen = agent!;
     const bootBefore = (await deviceDetail()).agentVersion;
     expect(bootBefore).toBe('1.0.0');
-    // Freeze the agent while it holds its poll: the answer with the command reaches its
-    // socket but is never read.
+    // Freeze the agent while the server holds its poll: the answer with the command reaches
+    // its socket but is never read. (Frozen between two polls, it would never be sent the
+    // command at all.)
+    await waitFor(() => ts.server.services.polls.holds(device.id), { timeoutMs: 15_000, what: 'the agent to hold a poll' });
+    frozen = agent!;
     frozen.kill('SIGSTOP');
     const queued = await ts.adminClient.post<{ id: string }>(`/api/v1/devices/${device.id}/commands`, { name: 'ping', params: { echo: 'once' } });
     await waitFor(async () => (await command(queued.body.id)).state === 'delivered', { what: 'command delivered to the frozen agent' });
-    frozen.kill('SIGKILL');
-    await new Promise((resolve) => frozen.once('exit', resolve));
+    const victim = frozen;
+    victim.kill('SIGKILL');
+    await new Promise((resolve) => victim.once('exit', resolve));
     expect(starts(queued.body.id)).toHaveLength(0);
 
     startAgent(false);
