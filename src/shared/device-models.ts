@@ -5,6 +5,8 @@
  * and the data items it reports.
  */
 
+import type { TunnelTarget } from './tunnels.ts';
+
 export type DataItemType = 'number' | 'string' | 'boolean';
 
 export interface DataItemDefinition {
@@ -25,6 +27,8 @@ export interface DeviceModel {
   readonly dataItems: readonly DataItemDefinition[];
   /** Where remote file work may happen on the device (the agent enforces it), and the largest file. */
   readonly files: DeviceFileRules;
+  /** The service ports tunnels may reach (the agent enforces it); nothing else. */
+  readonly tunnels: readonly TunnelTarget[];
 }
 
 export interface DeviceFileRules {
@@ -35,6 +39,11 @@ export interface DeviceFileRules {
 const GiB = 1024 ** 3;
 const DELIVERY_FILES: DeviceFileRules = { roots: ['/logs', '/config', '/service'], maxFileBytes: 8 * GiB };
 const SERVER_FILES: DeviceFileRules = { roots: ['/logs', '/config', '/service', '/exports'], maxFileBytes: 64 * GiB };
+
+const SERVICE_WEB: TunnelTarget = { id: 'service-web', label: 'Service web page', kind: 'http', port: 8080 };
+const SERVICE_CONSOLE: TunnelTarget = { id: 'service-console', label: 'Service console', kind: 'console', port: 2323 };
+const DELIVERY_TUNNELS: readonly TunnelTarget[] = [SERVICE_WEB, SERVICE_CONSOLE];
+const SERVER_TUNNELS: readonly TunnelTarget[] = [SERVICE_WEB, SERVICE_CONSOLE, { id: 'vnc', label: 'VNC desktop', kind: 'vnc', port: 5900 }];
 
 export const DEVICE_MODEL_IDS = [
   'stellant-flex',
@@ -65,6 +74,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     kind: 'injector',
     serialPrefix: 'SFX',
     files: DELIVERY_FILES,
+    tunnels: DELIVERY_TUNNELS,
     dataItems: INJECTOR_ITEMS,
   },
   mrxperion: {
@@ -73,6 +83,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     kind: 'injector',
     serialPrefix: 'MRX',
     files: DELIVERY_FILES,
+    tunnels: DELIVERY_TUNNELS,
     dataItems: INJECTOR_ITEMS,
   },
   'mark7-arterion': {
@@ -81,6 +92,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     kind: 'injector',
     serialPrefix: 'M7A',
     files: DELIVERY_FILES,
+    tunnels: DELIVERY_TUNNELS,
     dataItems: INJECTOR_ITEMS,
   },
   intego: {
@@ -89,6 +101,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     kind: 'infusion',
     serialPrefix: 'ITG',
     files: DELIVERY_FILES,
+    tunnels: DELIVERY_TUNNELS,
     dataItems: [
       { key: 'activity', label: 'Dose activity', type: 'number', unit: 'MBq' },
       { key: 'flowRate', label: 'Flow rate', type: 'number', unit: 'mL/s' },
@@ -105,6 +118,7 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     kind: 'server',
     serialPrefix: 'RAD',
     files: SERVER_FILES,
+    tunnels: SERVER_TUNNELS,
     dataItems: [
       { key: 'cpu', label: 'CPU', type: 'number', unit: '%' },
       { key: 'memory', label: 'Memory', type: 'number', unit: '%' },
@@ -119,6 +133,11 @@ export const DEVICE_MODELS: Readonly<Record<DeviceModelId, DeviceModel>> = {
     ],
   },
 };
+
+/** The tunnel target `targetId` of a model, if the model allows it. */
+export function tunnelTargetOf(modelId: DeviceModelId, targetId: string): TunnelTarget | undefined {
+  return DEVICE_MODELS[modelId].tunnels.find((t) => t.id === targetId);
+}
 
 /** Narrows an untrusted string to a model id. */
 export function isDeviceModelId(value: string): value is DeviceModelId {

@@ -4,6 +4,7 @@ import type { DeviceModelId } from '../device-models.ts';
 import type { SessionScope } from '../sessions.ts';
 import { DIAGNOSTIC_CATALOG } from './diagnostics.ts';
 import { FILE_COMMANDS } from './files.ts';
+import { TUNNEL_COMMANDS } from './tunnels.ts';
 
 /**
  * The catalog of device commands: name → parameter schema and result schema. The
@@ -74,7 +75,11 @@ const FILES = Object.fromEntries(Object.entries(FILE_COMMANDS).map(([name, spec]
   [K in keyof typeof FILE_COMMANDS]: (typeof FILE_COMMANDS)[K] & { privileged: true; scope: 'files' };
 };
 
-export const COMMAND_CATALOG = { ...BASIC_COMMANDS, ...PRIVILEGED, ...FILES } as const;
+const TUNNELS = Object.fromEntries(Object.entries(TUNNEL_COMMANDS).map(([name, spec]) => [name, { ...spec, privileged: true, scope: 'tunnel' as const }])) as {
+  [K in keyof typeof TUNNEL_COMMANDS]: (typeof TUNNEL_COMMANDS)[K] & { privileged: true; scope: 'tunnel' };
+};
+
+export const COMMAND_CATALOG = { ...BASIC_COMMANDS, ...PRIVILEGED, ...FILES, ...TUNNELS } as const;
 
 export type CommandName = keyof typeof COMMAND_CATALOG;
 export const COMMAND_NAMES = Object.keys(COMMAND_CATALOG) as [CommandName, ...CommandName[]];
