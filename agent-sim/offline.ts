@@ -108,7 +108,9 @@ async function main(): Promise<void> {
   const log = pino({ level: process.env.TETHER_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const say = (human: string, event: Record<string, unknown>) => process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${human}\n`);
 
-  const server = await buildServer(parseServerConfig({ dataDir: join(dataDir, 'server'), host: '127.0.0.1', port, pollWindowMs, consentTimeoutSeconds, logLevel: 'warn', transfers: { bandwidthBytesPerSec } }), { logger: log });
+  // the relay's ports are picked like the API's: several simulators may run on one machine
+  const tunnels = { agentPort: 0, consolePort: 0 };
+  const server = await buildServer(parseServerConfig({ dataDir: join(dataDir, 'server'), host: '127.0.0.1', port, pollWindowMs, consentTimeoutSeconds, logLevel: 'warn', transfers: { bandwidthBytesPerSec }, tunnels }), { logger: log });
   const url = await server.listen();
   const agentsDir = join(dataDir, 'agents');
   // devices enrolled before session grants existed lack the grant key: they are enrolled again

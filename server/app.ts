@@ -38,6 +38,8 @@ import { agentTransferRoutes } from './transfers/agent-routes.ts';
 import { EncryptedSpoolStore } from './transfers/spool-store.ts';
 import { createTusServers, uploadRoutes } from './transfers/uploads.ts';
 import { authenticateDevice } from './agent-api/device-auth.ts';
+import { TunnelService } from './tunnels/tunnel-service.ts';
+import { agentTunnelRoutes, tunnelRoutes } from './tunnels/routes.ts';
 import { installErrorHandling, clientIp } from './http/errors.ts';
 import { startJob } from './jobs.ts';
 import { TETHER_VERSION } from '../src/shared/node/version.ts';
@@ -50,6 +52,7 @@ export interface ServerServices {
   commands: CommandService;
   sessions: SessionService;
   transfers: TransferService;
+  tunnels: TunnelService;
   polls: PollRegistry;
 }
 
@@ -94,10 +97,12 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   commands.sessions = sessions;
   const transfers = new TransferService(ctx, fleet, commands, sessions);
   sessions.transfers = transfers;
+  const tunnels = new TunnelService(ctx, auth, commands, sessions);
+  sessions.tunnels = tunnels;
   const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers), log);
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);
-  const services: ServerServices = { auth, users, fleet, commands, sessions, transfers, polls };
+  const services: ServerServices = { auth, users, fleet, commands, sessions, transfers, tunnels, polls };
   const bootstrapAdmin = await users.ensureBootstrapAdmin();
 
   const app = Fastify({
@@ -145,6 +150,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const principal = await auth.authenticate(request.headers.authorization);
       await transfers.authorizeUpload({ kind: 'console', principal, ip: clientIp(request) }, transferId);
     }, ['transfers']));
+    await api.register(tunnelRoutes(auth, tunnels));
     await api.register(auditRoutes(auth, ctx.audit));
     await api.register(liveRoutes(auth, bus));
   }, { prefix: API_PREFIX });
@@ -154,6 +160,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     const device = await authenticateDevice(ctx, request);
     await transfers.authorizeUpload({ kind: 'agent', device, ip: clientIp(request) }, transferId);
   }, ['agent']), { prefix: '/agent/v1' });
+  await app.register(agentTunnelRoutes(tunnels), { prefix: '/agent/v1' });
 
   const stopJobs: (() => void)[] = [];
   let closed = false;
@@ -166,6 +173,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     async listen() {
       // a deep accept queue: thousands of agents reconnect at once after a restart
       await app.listen({ host: config.host, port: config.port, backlog: 4096 });
+      await tunnels.start(config.host);
       stopJobs.push(
         startJob('status-sweep', config.statusSweepMs, log, () => sweepMissingDevices(ctx)),
         startJob('command-expiry', 1000, log, () => commands.expireOverdue()),
@@ -183,6 +191,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       closed = true;
       for (const stop of stopJobs) stop();
       polls.close();
+      // before the store closes: each open tunnel's end is recorded (SERVER_STOPPED)
+      await tunnels.stop();
       transfers.close();
       await app.close();
       await bus.close();

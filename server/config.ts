@@ -24,6 +24,27 @@ export const TransferSettingsSchema = z
   })
   .strict();
 
+/** Tunnels: the relay's two ports, ticket lifetime, how long the agent's leg may take. */
+export const TunnelSettingsSchema = z
+  .object({
+    /** Agents dial this port (mTLS); 0: an ephemeral port (tests). */
+    agentPort: z.number().int().min(0).max(65535).default(17001),
+    /** Consoles dial this port with a one-time ticket; 0: an ephemeral port (tests). */
+    consolePort: z.number().int().min(0).max(65535).default(17002),
+    /** A console-leg ticket is good for this long, once. */
+    ticketTtlMs: z.number().int().min(100).max(300_000).default(10_000),
+    /** An opened tunnel whose agent leg has not arrived by then closes (SETUP_TIMEOUT). */
+    setupTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+    /**
+     * false: the relay ports stay closed and clients are told `unreachablePort` instead, so
+     * every leg takes the WebSocket fallback on the API port (sites that block 17001/17002).
+     */
+    direct: z.boolean().default(true),
+    /** The port advertised while `direct` is false: one where nothing listens. */
+    unreachablePort: z.number().int().min(1).max(65535).default(17002),
+  })
+  .strict();
+
 /** Everything a server node can be told. Defaults suit a single development node. */
 export const ServerConfigSchema = z
   .object({
@@ -62,6 +83,7 @@ export const ServerConfigSchema = z
     /** Output lines kept per command; beyond them a note says how many were dropped. */
     commandOutputLimit: z.number().int().min(10).max(1_000_000).default(10_000),
     transfers: TransferSettingsSchema.prefault({}),
+    tunnels: TunnelSettingsSchema.prefault({}),
   })
   .strict();
 

@@ -33,6 +33,7 @@ import { registerBuiltinHandlers, registerDiagnosticHandlers, registerFileHandle
 import { createDeviceFiles } from './files/device-files.ts';
 import type { DeviceFiles } from './files/types.ts';
 import { registerTransferHandlers } from './transfers/handlers.ts';
+import { registerTunnelHandlers } from './tunnels/tunnel-handler.ts';
 import { TransferClient } from './transfers/transfer-client.ts';
 import { TransferStateStore } from './transfers/transfer-state.ts';
 import { GrantVerifier } from './grants.ts';
@@ -129,6 +130,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.executor = new CommandExecutor(this.journal, this.audit, (update, urgent) => this.queueUpdate(update, urgent), { guard: this.sessions });
     registerBuiltinHandlers(this.executor, this);
     registerDiagnosticHandlers(this.executor, device);
+    registerTunnelHandlers(this.executor, { device, identity: credentials, serverCaPem: config.serverCaPem, audit: this.audit });
     this.files = device.filesDir ? createDeviceFiles({ filesDir: device.filesDir, modelId: device.modelId, audit: this.audit }) : undefined;
     if (this.files) {
       registerFileHandlers(this.executor, this.files);

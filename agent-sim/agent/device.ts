@@ -56,4 +56,16 @@ export interface DeviceAdapter {
    * ("/logs", "/config", …) are folders inside it. Absent: the device offers no file work.
    */
   readonly filesDir?: string;
+  /**
+   * Where a tunnel target's port is reachable on the device's own network (host and
+   * port to connect to), or undefined when the device has no such service. A promise,
+   * because a device may start the service on first use (the simulator does).
+   */
+  serviceEndpoint?(targetId: string): Promise<ServiceEndpoint | undefined>;
+}
+
+/** A service port on the device's own network, as the agent connects to it for a tunnel. */
+export interface ServiceEndpoint {
+  host: string;
+  port: number;
 }

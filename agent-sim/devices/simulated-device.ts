@@ -3,7 +3,9 @@ import type { AlarmSeverity, DataValue, EventSeverity } from '../../src/shared/c
 import { DEVICE_MODELS, type DeviceModelId } from '../../src/shared/device-models.ts';
 import { TetherError } from '../../src/shared/errors.ts';
 import { diagnosticsFor, type DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
-import type { DeviceAdapter, DeviceDiagnostics, DeviceSignal, DiagnosticContext } from '../agent/device.ts';
+import type { DeviceAdapter, DeviceDiagnostics, DeviceSignal, DiagnosticContext, ServiceEndpoint } from '../agent/device.ts';
+import type { EventReport } from '../../src/shared/protocol/poll.ts';
+import { type ActiveAlarm, DeviceServices } from './services/device-services.ts';
 import { type LogSource, type SelfTestCheck, collectLogBundle, diagnosticParams, pause, runSelfTest } from './diagnostics.ts';
 import { type DeviceIdentity, type SeedFile, ageInDays, seedFileTree, seededLogs, serviceFiles, settingsFile } from './file-tree.ts';
 import { SeededRandom, seedFromText } from './random.ts';
@@ -86,6 +88,9 @@ interface AlarmTracker {
 
 const DEFAULT_VALUES = { number: 0, string: '', boolean: false } as const;
 
+/** Events the device remembers for its service page and console (`log`). */
+const RECENT_EVENTS = 100;
+
 const FAULT_LABELS: Readonly<Record<DeviceFault, string>> = {
   'pressure-fault': 'Pressure transducer fault',
   'low-battery': 'Battery failure',
@@ -121,6 +126,8 @@ export abstract class SimulatedDevice implements DeviceAdapter {
   private phaseTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private seeding: Promise<boolean> | undefined;
+  private readonly recent: EventReport[] = [];
+  private services: DeviceServices | undefined;
 
   protected constructor(options: SimulatedDeviceOptions, behaviour: DeviceBehaviour) {
     this.serial = options.serial;
@@ -307,6 +314,35 @@ export abstract class SimulatedDevice implements DeviceAdapter {
     clearInterval(this.tickTimer);
     this.phaseTimer = undefined;
     this.tickTimer = undefined;
+    void this.closeServices();
+  }
+
+  /**
+   * The simulated service port behind a tunnel target (service page, service console) on
+   * loopback, started on first use; undefined for a target the simulator does not run.
+   */
+  serviceEndpoint(targetId: string): Promise<ServiceEndpoint | undefined> {
+    this.services ??= new DeviceServices(this);
+    return this.services.endpoint(targetId);
+  }
+
+  /** Closes the simulated service ports and their connections (the device is switched off). */
+  async closeServices(): Promise<void> {
+    const services = this.services;
+    this.services = undefined;
+    await services?.close();
+  }
+
+  /** The alarms raised now, as the equipment's own screens show them. */
+  activeAlarms(): ActiveAlarm[] {
+    return this.alarms
+      .filter((t) => t.active)
+      .map((t) => ({ code: t.rule.code, severity: t.rule.severity, message: t.rule.message(this.values) }));
+  }
+
+  /** The newest `limit` events the equipment reported, oldest first. */
+  recentEvents(limit: number): EventReport[] {
+    return this.recent.slice(-limit);
   }
 
   /** One step of simulated time; public so tests drive the clock without timers. */
@@ -417,6 +453,10 @@ export abstract class SimulatedDevice implements DeviceAdapter {
   }
 
   private emit(signal: DeviceSignal): void {
+    if (signal.kind === 'event') {
+      this.recent.push(signal.report);
+      if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    }
     for (const listener of this.listeners) listener(signal);
   }
 }

@@ -14,8 +14,23 @@ import { clientIp } from '../http/errors.ts';
  * device secret. Any failure is a 401 DEVICE_AUTH_FAILED and an audit entry saying why.
  */
 export async function authenticateDevice(ctx: ServerContext, request: FastifyRequest): Promise<DeviceRow> {
-  const socket = request.raw.socket as TLSSocket;
-  const secret = request.headers[DEVICE_SECRET_HEADER];
+  return authenticateDeviceConnection(ctx, {
+    socket: request.raw.socket as TLSSocket,
+    secret: request.headers[DEVICE_SECRET_HEADER],
+    ip: clientIp(request),
+    path: request.url.split('?')[0] ?? request.url,
+  });
+}
+
+/**
+ * The same check on a bare connection (the tunnel relay's agent port, outside Fastify): the
+ * TLS socket's client certificate and the secret the request carried.
+ */
+export async function authenticateDeviceConnection(
+  ctx: ServerContext,
+  connection: { socket: TLSSocket; secret: string | string[] | undefined; ip: string | null; path: string },
+): Promise<DeviceRow> {
+  const { socket, secret } = connection;
   let claimedId: string | null = null;
   let reason: string;
   if (!socket.authorized) {
@@ -45,8 +60,8 @@ export async function authenticateDevice(ctx: ServerContext, request: FastifyReq
     targetType: 'device',
     targetId: claimedId,
     outcome: 'denied',
-    ip: clientIp(request),
-    detail: { reason, path: request.url.split('?')[0] },
+    ip: connection.ip,
+    detail: { reason, path: connection.path },
   });
   throw new TetherError('DEVICE_AUTH_FAILED', `device authentication failed: ${reason}`);
 }

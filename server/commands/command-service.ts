@@ -66,6 +66,8 @@ export class CommandService {
   ): Promise<{ id: string; state: CommandState }> {
     const device = await this.fleet.requireDevice(principal, deviceId);
     if (!can(principal, 'command')) throw new TetherError('FORBIDDEN', `your role (${principal.role}) may not send commands`);
+    // the tunnel service queues it with the tunnel's row and ticket; on its own it would open nothing
+    if (input.name === 'open-tunnel') throw new TetherError('VALIDATION_FAILED', 'tunnels are opened with POST /api/v1/sessions/:id/tunnels, not as a command');
     const spec = commandSpec(input.name);
     if (!commandAppliesTo(input.name, device.model_id as never)) {
       throw new TetherError('VALIDATION_FAILED', `${spec.label} is not available on this model`);

@@ -36,6 +36,14 @@ export interface SessionTransfers {
   afterSessionsChanged(sessionIds: readonly string[]): Promise<void>;
 }
 
+/** What ending a session needs of tunnels: the same two steps (the tunnel service, attached after both exist). */
+export interface SessionTunnels {
+  /** Marks the session's tunnels closed (SESSION_ENDED) inside the session's closing transaction. */
+  stopForSession(trx: Trx, sessionId: string, cause: SessionEndCause, now: number): Promise<void>;
+  /** After the commit: cut both legs of each at once, record counters, audit, announce. */
+  afterSessionsChanged(sessionIds: readonly string[]): Promise<void>;
+}
+
 /** How long ended sessions stay in the device's state sync (so the agent learns the cause). */
 const ENDED_VISIBLE_MS = 10 * 60_000;
 const OPEN_STATES = ['awaiting-consent', 'active'] as const;
@@ -57,6 +65,8 @@ export class SessionService {
   readonly policies: ConsentPolicies;
   /** Set once by buildServer: a session that ends also ends its file transfers. */
   transfers: SessionTransfers | undefined;
+  /** Set once by buildServer: a session that ends also closes its tunnels. */
+  tunnels: SessionTunnels | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -481,6 +491,7 @@ export class SessionService {
     });
     sink.push(...(await this.commands.stopForSession(trx, row.id, row.customer_id, cause)));
     await this.transfers?.stopForSession(trx, row.id, cause, now);
+    await this.tunnels?.stopForSession(trx, row.id, cause, now);
   }
 
   private async openSessionOf(trx: Trx, deviceId: string): Promise<ServiceSessionRow | undefined> {
@@ -519,6 +530,8 @@ export class SessionService {
       publishLive(this.ctx.bus, row.customer_id, { type: 'session.state', deviceId: row.device_id, session: view });
       this.ctx.bus.publish('device.wake', { deviceId: row.device_id });
     }
+    // tunnels first: their legs are cut at once, while purging transfers may take a while
+    await this.tunnels?.afterSessionsChanged(changes.map((c) => c.sessionId));
     await this.transfers?.afterSessionsChanged(changes.map((c) => c.sessionId));
     return changes.map((c) => views.find((v) => v.id === c.sessionId)!);
   }

@@ -325,6 +325,48 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('transfers_command').on('transfers').column('command_id').execute();
     },
   },
+  '0004_tunnels': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('tunnels')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id').onDelete('cascade'))
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull().references('service_sessions.id').onDelete('cascade'))
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('target_port', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('console_path', 'text')
+        .addColumn('agent_path', 'text')
+        .addColumn('bytes_to_device', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_from_device', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('total_connections', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('opened_by', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('opened_at', 'bigint', (c) => c.notNull())
+        .addColumn('closed_at', 'bigint')
+        .addColumn('end_cause', 'text')
+        .addColumn('command_id', 'text')
+        .execute();
+      await db.schema.createIndex('tunnels_device').on('tunnels').columns(['device_id', 'opened_at']).execute();
+      await db.schema.createIndex('tunnels_session').on('tunnels').column('session_id').execute();
+      await db.schema.createIndex('tunnels_opener').on('tunnels').columns(['opened_by', 'opened_at']).execute();
+      await db.schema.createIndex('tunnels_state').on('tunnels').column('state').execute();
+
+      await db.schema
+        .createTable('tunnel_tickets')
+        .addColumn('ticket_hash', 'text', (c) => c.primaryKey())
+        .addColumn('tunnel_id', 'text', (c) => c.notNull().references('tunnels.id').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('tunnel_tickets_expiry').on('tunnel_tickets').column('expires_at').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -28,6 +28,8 @@ export interface Database {
   session_events: SessionEventsTable;
   command_output: CommandOutputTable;
   transfers: TransfersTable;
+  tunnels: TunnelsTable;
+  tunnel_tickets: TunnelTicketsTable;
 }
 
 export interface MetaTable {
@@ -311,3 +313,39 @@ export interface TransfersTable {
   error: string | null;
 }
 export type TransferRow = Selectable<TransfersTable>;
+
+/** A tunnel to a device's service port; counters are flushed about once a second while it carries traffic. */
+export interface TunnelsTable {
+  id: string;
+  device_id: string;
+  customer_id: string;
+  session_id: string;
+  target_id: string;
+  target_port: number;
+  state: 'opening' | 'open' | 'closed';
+  console_path: 'direct' | 'fallback' | null;
+  agent_path: 'direct' | 'fallback' | null;
+  bytes_to_device: number;
+  bytes_from_device: number;
+  total_connections: number;
+  opened_by: string;
+  opened_at: number;
+  closed_at: number | null;
+  end_cause: string | null;
+  command_id: string | null;
+}
+export type TunnelRow = Selectable<TunnelsTable>;
+
+/** One-time console-leg tickets: only the SHA-256 is kept; `used_at` set once, in a transaction. */
+export interface TunnelTicketsTable {
+  ticket_hash: string;
+  tunnel_id: string;
+  user_id: string;
+  session_id: string;
+  device_id: string;
+  target_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+export type TunnelTicketRow = Selectable<TunnelTicketsTable>;

@@ -14,6 +14,8 @@ import { SimulatorSupervisor } from './services/simulator.ts';
 import type { SecretVault } from './services/vault.ts';
 import { TransferEngine, type TransferEngineOptions } from './services/transfers/engine.ts';
 import { StagingArea } from './services/transfers/staging.ts';
+import { TunnelManager, type TunnelManagerOptions } from './services/tunnels/tunnel-manager.ts';
+import { TunnelTerminals } from './services/tunnels/tunnel-terminals.ts';
 
 /** Where the console keeps settings, vault and the simulator's fleet when not told otherwise. */
 export function defaultConsoleHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -35,6 +37,8 @@ export interface ConsoleParts {
   dialogs?: (downloadsDir: string) => FileDialogs;
   /** Transfer engine settings (tests shorten its waits). */
   transfers?: Partial<Pick<TransferEngineOptions, 'maxPerDevice' | 'retry' | 'pollMs' | 'progressIntervalMs'>>;
+  /** Tunnel settings (tests shorten the redial schedule). */
+  tunnels?: Partial<Pick<TunnelManagerOptions, 'redial' | 'waitForLinkMs' | 'pingMs' | 'openPollMs' | 'progressIntervalMs'>>;
   /** Saves pre-flight reports as PDF (Electron); browser mode has none and prints in the page. */
   pdfPrinter?: ReportPdfPrinter;
   /** Environment the pre-flight reads (TETHER_PREFLIGHT_MAP, CI); default process.env. */
@@ -51,6 +55,7 @@ export interface ComposedConsole {
   events: EventHub;
   transfers: TransferEngine;
   staging: StagingArea;
+  tunnels: TunnelManager;
 }
 
 /**
@@ -76,6 +81,8 @@ export function composeConsole(parts: ConsoleParts): ComposedConsole {
     onChange: (items) => events.emit('transfers.changed', { items }),
     ...parts.transfers,
   });
+  const tunnels = new TunnelManager({ onChange: (items) => events.emit('tunnels.changed', { items }), ...parts.tunnels });
+  const terminals = new TunnelTerminals(tunnels, { onData: (event) => events.emit('tunnels.terminal.data', event) });
   const env = parts.env ?? process.env;
   const proxy = new ProxyService({
     settings,
@@ -102,11 +109,13 @@ export function composeConsole(parts: ConsoleParts): ComposedConsole {
     simulator,
     events,
     transfers,
+    tunnels,
+    terminals,
     preflight,
     dialogs: parts.dialogs ? parts.dialogs(downloadsDir) : browserModeDialogs(downloadsDir),
     appInfo: parts.appInfo,
     openExternal: parts.openExternal,
     ...(parts.connection ? { connection: parts.connection } : {}),
   });
-  return { service, events, transfers, staging };
+  return { service, events, transfers, staging, tunnels };
 }

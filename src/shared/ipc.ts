@@ -26,6 +26,8 @@ import { ErrorCodeSchema } from './errors.ts';
 import { CommandNameSchema } from './protocol/commands.ts';
 import { SIM_FAULTS } from './sim-faults.ts';
 import { ProxySettingsSchema, ProxyStateSchema, ProxyTestResultSchema } from './proxy.ts';
+import { TunnelViewSchema } from './api/tunnels.ts';
+import { TunnelTargetIdSchema } from './tunnels.ts';
 import { CheckRowSchema, PreflightProfileSchema, PreflightReportSchema, PROBE_PROTOCOLS, RowVerdictSchema } from './preflight.ts';
 
 /**
@@ -151,6 +153,32 @@ export const TransferItemSchema = z.object({
 export type TransferItem = z.infer<typeof TransferItemSchema>;
 
 const TransferRef = z.object({ id: Id }).strict();
+
+/**
+ * The console's side of a tunnel's link to the relay: dialing, carrying connections,
+ * dialing again after the link broke (with a fresh ticket), or closed for good.
+ */
+export const TUNNEL_LINK_STATES = ['connecting', 'connected', 'reconnecting', 'closed'] as const;
+export type TunnelLinkState = (typeof TUNNEL_LINK_STATES)[number];
+
+/**
+ * One tunnel this console opened (the active-tunnels list's row): the server's view (state,
+ * paths, end cause) with the local end. Byte and connection counters are this console's
+ * own count of what crossed its local port, so they move at once.
+ */
+export const TunnelItemSchema = TunnelViewSchema.extend({
+  /** The local end, always on 127.0.0.1; null once closed. */
+  localPort: z.number().int().min(1).max(65535).nullable(),
+  link: z.enum(TUNNEL_LINK_STATES),
+  /** Why the link is down, or why the last connection through it was refused. */
+  error: z.object({ code: ErrorCodeSchema, message: z.string() }).nullable(),
+  /** When the next dial happens while reconnecting. */
+  nextRetryAt: z.string().nullable(),
+});
+export type TunnelItem = z.infer<typeof TunnelItemSchema>;
+
+const TunnelRef = z.object({ id: Id }).strict();
+const TerminalRef = z.object({ terminalId: Id }).strict();
 /** A file the renderer handed to main in browser mode (PUT /staging/<id>). */
 export const StagedIdSchema = z.uuid();
 
@@ -310,6 +338,21 @@ export const IPC_CALLS = {
   'proxy.set': { input: z.object({ settings: ProxySettingsSchema, password: z.string().min(1).max(1024).nullable().optional() }).strict(), output: ProxyStateSchema },
   /** Which route the settings choose for the server (or `url`) and whether a connection through it works. */
   'proxy.test': { input: z.object({ url: z.url({ protocol: /^https?$/ }).optional() }).strict(), output: ProxyTestResultSchema },
+  /** This console's tunnels: open ones first, then the ones closed since it started. */
+  'tunnels.list': { input: Empty, output: z.object({ items: z.array(TunnelItemSchema) }) },
+  /**
+   * Opens a tunnel in an active session with the `tunnel` scope to one of the model's
+   * targets: answers once the local port (127.0.0.1) carries connections.
+   */
+  'tunnels.open': { input: z.object({ deviceId: Id, sessionId: Id, targetId: TunnelTargetIdSchema }).strict(), output: TunnelItemSchema },
+  /** Closes a tunnel: both legs on the server, and the local port with its connections. */
+  'tunnels.close': { input: TunnelRef, output: TunnelItemSchema },
+  /** Opens an HTTP target's local address in the system browser (Electron; browser mode opens a tab itself). */
+  'tunnels.openInBrowser': { input: TunnelRef, output: Empty },
+  /** A terminal on a console target: main connects to the tunnel's local port and relays bytes as `tunnels.terminal.data`. */
+  'tunnels.terminal.open': { input: TunnelRef, output: z.object({ terminalId: Id }) },
+  'tunnels.terminal.write': { input: TerminalRef.extend({ data: z.string().min(1).max(65_536) }).strict(), output: Empty },
+  'tunnels.terminal.close': { input: TerminalRef, output: Empty },
   /** Opens a link in the system browser — only allow-listed destinations. */
   'shell.openExternal': { input: z.object({ url: z.url() }).strict(), output: Empty },
 } as const;
@@ -325,6 +368,10 @@ export const IPC_EVENTS = {
   /** The transfer engine's view changed (state, progress at most a few times a second). */
   'transfers.changed': z.object({ items: z.array(TransferItemSchema) }),
   'preflight.progress': PreflightProgressSchema,
+  /** A tunnel changed (link, state, counters at most a few times a second). */
+  'tunnels.changed': z.object({ items: z.array(TunnelItemSchema) }),
+  /** Output of a tunnel terminal; `closed` once its connection ended. */
+  'tunnels.terminal.data': z.object({ terminalId: Id, data: z.string(), closed: z.boolean() }),
 } as const;
 
 export type IpcCallName = keyof typeof IPC_CALLS;

@@ -59,6 +59,16 @@ export const TUNNEL_END_CAUSES = [
 export const TunnelEndCauseSchema = z.enum(TUNNEL_END_CAUSES);
 export type TunnelEndCause = z.infer<typeof TunnelEndCauseSchema>;
 
+/** Why a tunnel closed, as the console says it ("Closed — the service session ended"). */
+export const TUNNEL_END_CAUSE_TEXT: Readonly<Record<TunnelEndCause, string>> = {
+  USER_CLOSED: 'closed by the engineer',
+  SESSION_ENDED: 'the service session ended',
+  SETUP_TIMEOUT: 'the device did not join in time',
+  AGENT_LOST: 'the device’s link was lost',
+  TARGET_UNREACHABLE: 'the device could not reach the service port',
+  SERVER_STOPPED: 'the server stopped',
+};
+
 /** Headers and names on the wire (docs/protocol.md). */
 export const TUNNEL_WIRE = {
   /** The `Upgrade:` token on the relay ports. */

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoginResponse } from '../../src/shared/api/auth.ts';
 import { ApiClient } from './http.ts';
@@ -25,7 +25,10 @@ export class ServerProcess {
   ) {}
 
   static async start(extraArgs: readonly string[] = []): Promise<ServerProcess> {
-    const server = new ServerProcess(tempDir(), await freePort(), extraArgs);
+    // the tunnel relay ports are ephemeral too, so servers of tests running side by side never collide
+    const config = join(tempDir('tether-config-'), 'server.json');
+    writeFileSync(config, JSON.stringify({ tunnels: { agentPort: 0, consolePort: 0 } }));
+    const server = new ServerProcess(tempDir(), await freePort(), ['--config', config, ...extraArgs]);
     await server.restart();
     return server;
   }

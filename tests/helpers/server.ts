@@ -36,7 +36,8 @@ export async function startTestServer(
   reuse?: { dataDir: string; admin: { username: string; password: string } },
 ): Promise<TestServer> {
   const dataDir = reuse?.dataDir ?? tempDir();
-  const config = parseServerConfig({ dataDir, host: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides });
+  // relay ports too are ephemeral: tests run side by side
+  const config = parseServerConfig({ dataDir, host: '127.0.0.1', port: 0, logLevel: 'silent', ...overrides, tunnels: { agentPort: 0, consolePort: 0, ...overrides.tunnels } });
   const server = await buildServer(config, { logger: pino({ level: 'silent' }) });
   const url = await server.listen();
   const admin = reuse?.admin ?? server.bootstrapAdmin;

@@ -29,6 +29,8 @@ import type { FileDialogs } from './file-dialogs.ts';
 import type { TransferEngine } from './transfers/engine.ts';
 import type { PreflightService, SignedInServer } from './preflight-service.ts';
 import type { ProxyService } from './proxy-service.ts';
+import type { TunnelManager } from './tunnels/tunnel-manager.ts';
+import type { TunnelTerminals } from './tunnels/tunnel-terminals.ts';
 
 export interface ConsoleServiceDeps {
   profiles: ProfileService;
@@ -39,6 +41,8 @@ export interface ConsoleServiceDeps {
   simulator: SimulatorSupervisor;
   events: EventHub;
   transfers: TransferEngine;
+  tunnels: TunnelManager;
+  terminals: TunnelTerminals;
   preflight: PreflightService;
   dialogs: FileDialogs;
   appInfo: { version: string; mode: 'electron' | 'browser'; platform: string };
@@ -56,6 +60,9 @@ const q = (params: Record<string, string | number | undefined>) => {
   return text ? `?${text}` : '';
 };
 const enc = encodeURIComponent;
+
+/** How long quitting waits for the server to close this console's tunnels. */
+const TUNNEL_CLOSE_ON_QUIT_MS = 2000;
 
 /** The server waits up to ~20 s for a device to list a folder: a little longer here. */
 const LIST_FILES_TIMEOUT_MS = 30_000;
@@ -98,6 +105,10 @@ export class ConsoleService {
   async shutdown(): Promise<void> {
     this.deps.preflight.shutdown();
     this.deps.transfers.detach();
+    this.deps.terminals.closeAll();
+    // tunnels end with the console that carries them; quitting must stay quick, so best effort
+    await Promise.race([this.deps.tunnels.closeAll(), new Promise((resolve) => setTimeout(resolve, TUNNEL_CLOSE_ON_QUIT_MS).unref())]);
+    this.deps.tunnels.detach();
     this.connection?.close();
     await this.deps.simulator.stop();
   }
@@ -144,6 +155,9 @@ export class ConsoleService {
     'session.signOut': async () => {
       const profile = this.session.signedIn ? this.session.profile : undefined;
       this.deps.transfers.detach();
+      // signing out ends this user's tunnels: nobody here can carry them any more
+      await this.deps.tunnels.closeAll();
+      this.deps.tunnels.detach();
       await this.connection?.signOut();
       this.connection = undefined;
       this.session = { signedIn: false };
@@ -177,6 +191,25 @@ export class ConsoleService {
     'transfers.resume': ({ id }) => this.deps.transfers.resume(id),
     'transfers.cancel': ({ id }) => this.deps.transfers.cancel(id),
     'transfers.retry': ({ id }) => this.deps.transfers.retry(id),
+    'tunnels.list': () => ({ items: this.deps.tunnels.list() }),
+    'tunnels.open': (input) => this.deps.tunnels.open(input),
+    'tunnels.close': ({ id }) => this.deps.tunnels.close(id),
+    'tunnels.openInBrowser': async ({ id }) => {
+      const tunnel = this.deps.tunnels.get(id);
+      if (tunnel.kind !== 'http' || tunnel.closed || tunnel.localPort === null) throw new TetherError('TUNNEL_NOT_OPEN', 'only an open tunnel to a web page opens in the browser');
+      // the URL is built here from the tunnel's own port: the renderer cannot name another
+      await this.deps.openExternal(`http://127.0.0.1:${tunnel.localPort}/`);
+      return {};
+    },
+    'tunnels.terminal.open': async ({ id }) => ({ terminalId: await this.deps.terminals.open(id) }),
+    'tunnels.terminal.write': ({ terminalId, data }) => {
+      this.deps.terminals.write(terminalId, data);
+      return {};
+    },
+    'tunnels.terminal.close': ({ terminalId }) => {
+      this.deps.terminals.close(terminalId);
+      return {};
+    },
     'files.list': async ({ deviceId, sessionId, path }) =>
       this.api().call('POST', `/devices/${enc(deviceId)}/files/list`, ListFilesResponseSchema, { sessionId, path }, { timeoutMs: LIST_FILES_TIMEOUT_MS }),
     'dialog.pickFiles': async () => ({ paths: await this.deps.dialogs.pickFiles() }),
@@ -241,7 +274,10 @@ export class ConsoleService {
         },
         onLiveEvent: (event) => {
           this.deps.events.emit('live.event', event);
-          if (this.connection === connection) this.deps.transfers.receive(event);
+          if (this.connection === connection) {
+            this.deps.transfers.receive(event);
+            this.deps.tunnels.receive(event);
+          }
         },
         onConnectionState: (state) => {
           if (this.connection !== connection) return;
@@ -253,6 +289,7 @@ export class ConsoleService {
           this.connection = undefined;
           this.session = { signedIn: false };
           this.deps.transfers.detach();
+          this.deps.tunnels.detach();
           this.deps.events.emit('session.ended', { code: error.code, message: error.message });
         },
         ...(this.deps.connection ?? {}),
@@ -267,11 +304,13 @@ export class ConsoleService {
     connection.startLive();
     // transfers of this profile continue in the background; a failure shows on each transfer
     void this.deps.transfers.attach(connection, `${profile.id}/${user.id}`);
+    this.deps.tunnels.attach(connection);
     return this.session;
   }
 
   private disconnect(): void {
     this.deps.transfers.detach();
+    this.deps.tunnels.detach();
     this.connection?.close();
     this.connection = undefined;
     this.connectionState = null;

@@ -7,10 +7,11 @@ import { ConnectionIndicator } from './ConnectionIndicator.tsx';
 import { NetworkSettingsModal } from './NetworkSettingsModal.tsx';
 import { ChevronDownIcon, TetherMark } from './icons.tsx';
 import { TransfersButton, TransfersDrawer } from './TransfersDrawer.tsx';
+import { TunnelsButton, TunnelsDrawer } from './TunnelsDrawer.tsx';
 
 const ROLE_NAMES = { admin: 'Administrator', engineer: 'Service engineer', viewer: 'Viewer (read only)' } as const;
 
-/** The shell's top bar: product, where you are signed in, the live link, the network check, the transfers, and who you are. */
+/** The shell's top bar: product, where you are signed in, the live link, the network check, the transfers and tunnels, and who you are. */
 export function AppHeader() {
   const session = useSession((s) => s.session);
   const signOut = useSession((s) => s.signOut);
@@ -41,6 +42,8 @@ export function AppHeader() {
           </Button>
           <TransfersButton />
           <TransfersDrawer />
+          <TunnelsButton />
+          <TunnelsDrawer />
           <Menu position="bottom-end" width={220}>
             <Menu.Target>
               <Button variant="subtle" color="gray" rightSection={<ChevronDownIcon size={12} />}>

@@ -80,6 +80,15 @@ export function TransfersIcon(props: IconProps) {
   );
 }
 
+/** A tunnel: a link between two ends (the header's Tunnels button). */
+export function TunnelIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M9 17H7A5 5 0 0 1 7 7h2M15 7h2a5 5 0 0 1 0 10h-2M8 12h8" />
+    </Svg>
+  );
+}
+
 /** A folder in the file browser. */
 export function FolderIcon(props: IconProps) {
   return (

@@ -100,6 +100,14 @@ export function describeError(error: unknown): string {
       return 'The device has not sent that part of the file yet; the console keeps asking.';
     case 'TRANSFER_EXPIRED':
       return `The transfer was kept as long as allowed and has expired: ${withStop(message)} Start it again.`;
+    case 'TUNNEL_TARGET_NOT_ALLOWED':
+      return `This device does not allow a tunnel there: ${withStop(message)} Only the service ports its model lists can be reached.`;
+    case 'TUNNEL_TICKET_INVALID':
+      return `The relay refused this console's ticket: ${withStop(message)} Close the tunnel and open it again.`;
+    case 'TUNNEL_NOT_OPEN':
+      return `The tunnel is not open (any more): ${withStop(message)}`;
+    case 'TUNNEL_UNREACHABLE':
+      return `The device could not connect to its service port — the service may not be running: ${withStop(message)}`;
     case 'GRANT_INVALID':
       return `The device refused the session's grant (it checks every grant itself): ${withStop(message)} End the session and request a new one.`;
     default:

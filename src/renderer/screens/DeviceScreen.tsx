@@ -13,6 +13,7 @@ import { EventsTab } from './device/EventsTab.tsx';
 import { FilesTab } from './device/FilesTab.tsx';
 import { SessionBar } from './device/SessionBar.tsx';
 import { SessionsTab } from './device/SessionsTab.tsx';
+import { TunnelsTab } from './device/TunnelsTab.tsx';
 import './DeviceScreen.css';
 
 /** Whether a key press belongs to a text field or an open list rather than to the screen. */
@@ -31,7 +32,7 @@ function tabCount(count: number, color: string) {
 }
 
 /**
- * One device: overview and its service session bar, then its data, diagnostics, files,
+ * One device: overview and its service session bar, then its data, diagnostics, files, tunnels,
  * alarms, events, commands and sessions (and, offline, the simulated device's panel).
  */
 export function DeviceScreen({ deviceId }: { deviceId: string }) {
@@ -123,6 +124,7 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
               <Tabs.Tab value="data">Data</Tabs.Tab>
               <Tabs.Tab value="diagnostics">Diagnostics</Tabs.Tab>
               <Tabs.Tab value="files">Files</Tabs.Tab>
+              <Tabs.Tab value="tunnels">Tunnels</Tabs.Tab>
               <Tabs.Tab value="alarms" rightSection={tabCount(alarmCount, 'red')}>
                 Alarms
               </Tabs.Tab>
@@ -143,6 +145,9 @@ export function DeviceScreen({ deviceId }: { deviceId: string }) {
             </Tabs.Panel>
             <Tabs.Panel value="files" className="device-tabs__panel">
               {tab === 'files' && <FilesTab detail={detail} />}
+            </Tabs.Panel>
+            <Tabs.Panel value="tunnels" className="device-tabs__panel">
+              {tab === 'tunnels' && <TunnelsTab detail={detail} />}
             </Tabs.Panel>
             <Tabs.Panel value="alarms" className="device-tabs__panel">
               <AlarmsTab />

@@ -11,6 +11,7 @@ import { type ServiceSessionStore, createServiceSessionStore } from './service-s
 import { type SessionStore, createSessionStore } from './session-store.ts';
 import type { TransferNotice } from './transfer-reducers.ts';
 import { type TransfersStore, createTransfersStore } from './transfers-store.ts';
+import { type TunnelsStore, createTunnelsStore } from './tunnels-store.ts';
 import type { TransferItem } from '../../shared/ipc.ts';
 
 /** Every store of the renderer, built over one bridge. */
@@ -25,6 +26,7 @@ export interface AppStores {
   transfers: TransfersStore;
   files: FilesStore;
   preflight: PreflightStore;
+  tunnels: TunnelsStore;
 }
 
 /** What the stores tell the shell (which turns it into notifications). */
@@ -43,6 +45,7 @@ export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {})
   const operator = createOperatorStore(bridge);
   const files = createFilesStore(bridge);
   const preflight = createPreflightStore(bridge);
+  const tunnels = createTunnelsStore(bridge);
   const transfers = createTransfersStore(bridge, {
     onNotice: (notice) => {
       hooks.onTransferNotice?.(notice);
@@ -73,9 +76,10 @@ export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {})
       operator.getState().close();
       transfers.getState().reset();
       files.getState().close();
+      tunnels.getState().reset();
     },
   });
-  return { bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, files, preflight };
+  return { bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, files, preflight, tunnels };
 }
 
 /**
@@ -84,7 +88,7 @@ export function createAppStores(bridge: TetherBridge, hooks: AppStoreHooks = {})
  * fleet and the open device are loaded again, since events may have been missed while the
  * link was down.
  */
-export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, preflight }: AppStores): () => void {
+export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessions, diagnostics, operator, transfers, preflight, tunnels }: AppStores): () => void {
   const unsubscribe = [
     bridge.on('connection.state', (state) => {
       session.getState().connectionChanged(state);
@@ -95,8 +99,10 @@ export function wireBridgeEvents({ bridge, session, fleet, device, serviceSessio
       void diagnostics.getState().reload();
       void operator.getState().reload();
       void transfers.getState().load();
+      void tunnels.getState().load();
     }),
     bridge.on('transfers.changed', ({ items }) => transfers.getState().receive(items)),
+    bridge.on('tunnels.changed', ({ items }) => tunnels.getState().receive(items)),
     bridge.on('preflight.progress', (event) => preflight.getState().receive(event)),
     bridge.on('session.ended', ({ code, message }) => {
       session.getState().sessionEnded(describeError(code ? { code, message } : new Error(message)));

@@ -11,6 +11,7 @@ import type { PreflightStoreState } from './preflight-store.ts';
 import type { ServiceSessionStoreState } from './service-session-store.ts';
 import type { SessionStoreState } from './session-store.ts';
 import type { TransfersStoreState } from './transfers-store.ts';
+import type { TunnelsStoreState } from './tunnels-store.ts';
 
 /** The stores of this window, provided once by main.tsx. */
 export const StoresContext = createContext<AppStores | null>(null);
@@ -69,4 +70,9 @@ export function useFiles<T>(selector: (state: FilesStoreState) => T): T {
 /** A slice of the Pre-flight screen's store; re-renders only when the slice changes. */
 export function usePreflight<T>(selector: (state: PreflightStoreState) => T): T {
   return useStore(useStores().preflight, selector);
+}
+
+/** A slice of this console's tunnels (the Tunnels tab and drawer); re-renders only when the slice changes. */
+export function useTunnels<T>(selector: (state: TunnelsStoreState) => T): T {
+  return useStore(useStores().tunnels, selector);
 }

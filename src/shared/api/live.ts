@@ -4,6 +4,7 @@ import { CommandStateSchema, DeviceStatusSchema } from '../common.ts';
 import { CommandProgressSchema } from '../protocol/poll.ts';
 import { OutputLineSchema, SessionViewSchema } from './sessions.ts';
 import { TransferProgressEventSchema, TransferViewSchema } from './transfers.ts';
+import { TunnelViewSchema } from './tunnels.ts';
 
 /**
  * Messages on `GET /api/v1/events` (WebSocket). The server sends only events of devices
@@ -40,6 +41,8 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session.state'), deviceId: z.string(), session: SessionViewSchema }),
   z.object({ type: z.literal('transfer.state'), deviceId: z.string(), transfer: TransferViewSchema }),
   TransferProgressEventSchema,
+  /** A tunnel changed: state, paths, counters (about once a second while bytes move). */
+  z.object({ type: z.literal('tunnel'), deviceId: z.string(), tunnel: TunnelViewSchema }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;
 
