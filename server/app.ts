@@ -94,7 +94,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   commands.sessions = sessions;
   const transfers = new TransferService(ctx, fleet, commands, sessions);
   sessions.transfers = transfers;
-  const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers), log);
+  const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers, config.transfers.streamThrough ? transfers.handoff : undefined), log);
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);
   const services: ServerServices = { auth, users, fleet, commands, sessions, transfers, polls };
@@ -141,7 +141,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     await api.register(commandRoutes(auth, commands));
     await api.register(sessionRoutes(auth, sessions, fleet));
     await api.register(transferRoutes(auth, transfers, new FileLister(ctx, fleet, commands)));
-    await api.register(uploadRoutes(tus.console, async (request, transferId) => {
+    await api.register(uploadRoutes(tus.console, tus.store, async (request, transferId) => {
       const principal = await auth.authenticate(request.headers.authorization);
       await transfers.authorizeUpload({ kind: 'console', principal, ip: clientIp(request) }, transferId);
     }, ['transfers']));
@@ -150,7 +150,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   }, { prefix: API_PREFIX });
   await app.register(agentRoutes(ctx, { commands, sessions, grants, polls, history }));
   await app.register(agentTransferRoutes(ctx, transfers));
-  await app.register(uploadRoutes(tus.agent, async (request, transferId) => {
+  await app.register(uploadRoutes(tus.agent, tus.store, async (request, transferId) => {
     const device = await authenticateDevice(ctx, request);
     await transfers.authorizeUpload({ kind: 'agent', device, ip: clientIp(request) }, transferId);
   }, ['agent']), { prefix: '/agent/v1' });
