@@ -9,6 +9,7 @@
  *       /logs/bench.bin from its simulated device, and the console's own transfer engine
  *       receiving it: manifest pass, tus upload, encrypted spool, Range download, per-chunk
  *       and whole-file verification, fsync, acks. Timed from the click to the verified file.
+ * `--spool` turns the stream-through off (every chunk encrypted to disk and read back), for comparison.
  * Prints MB/s of all three, Tether ÷ pipe relay (goal ≥ 0.8) and Tether ÷ direct, and the
  * peak RSS growth of the server and the agent over their idle size (goal: a few tens of MiB).
  */
@@ -31,10 +32,10 @@ import { ServerProcess } from '../tests/helpers/server-process.ts';
 import { waitFor } from '../tests/helpers/wait.ts';
 import { type Measured, measureDirect, measurePipeRelay, measured } from './transfer/baselines.ts';
 
-const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' }, json: { type: 'boolean', default: false } }, strict: true });
+const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' }, json: { type: 'boolean', default: false }, spool: { type: 'boolean', default: false } }, strict: true });
 const SIZE_MIB = Number(values['size-mib']);
 if (!Number.isInteger(SIZE_MIB) || SIZE_MIB < 1 || SIZE_MIB > 16_384) {
-  process.stderr.write('usage: npm run bench:transfer -- [--size-mib 1..16384] [--json]\n');
+  process.stderr.write('usage: npm run bench:transfer -- [--size-mib 1..16384] [--json] [--spool]\n');
   process.exit(2);
 }
 const log = (m: string) => process.stderr.write(`[bench:transfer] ${m}\n`);
@@ -93,7 +94,10 @@ interface TetherRun extends Measured {
 }
 
 async function measureTether(source: string, sourceSha: string, dir: string): Promise<TetherRun> {
-  const server = await ServerProcess.start();
+  // --spool: every chunk through the encrypted spool, as when sender and receiver are not online together
+  const configFile = join(dir, 'server-config.json');
+  writeFileSync(configFile, JSON.stringify({ transfers: { streamThrough: !values.spool } }));
+  const server = await ServerProcess.start(['--config', configFile]);
   let agent: ChildProcess | undefined;
   const composed = composeConsole({
     home: join(dir, 'console'),

@@ -99,7 +99,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   sessions.transfers = transfers;
   const tunnels = new TunnelService(ctx, auth, commands, sessions);
   sessions.tunnels = tunnels;
-  const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers), log);
+  const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers, config.transfers.streamThrough ? transfers.handoff : undefined), log);
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);
   const services: ServerServices = { auth, users, fleet, commands, sessions, transfers, tunnels, polls };
@@ -146,7 +146,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     await api.register(commandRoutes(auth, commands));
     await api.register(sessionRoutes(auth, sessions, fleet));
     await api.register(transferRoutes(auth, transfers, new FileLister(ctx, fleet, commands)));
-    await api.register(uploadRoutes(tus.console, async (request, transferId) => {
+    await api.register(uploadRoutes(tus.console, tus.store, async (request, transferId) => {
       const principal = await auth.authenticate(request.headers.authorization);
       await transfers.authorizeUpload({ kind: 'console', principal, ip: clientIp(request) }, transferId);
     }, ['transfers']));
@@ -156,7 +156,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   }, { prefix: API_PREFIX });
   await app.register(agentRoutes(ctx, { commands, sessions, grants, polls, history }));
   await app.register(agentTransferRoutes(ctx, transfers));
-  await app.register(uploadRoutes(tus.agent, async (request, transferId) => {
+  await app.register(uploadRoutes(tus.agent, tus.store, async (request, transferId) => {
     const device = await authenticateDevice(ctx, request);
     await transfers.authorizeUpload({ kind: 'agent', device, ip: clientIp(request) }, transferId);
   }, ['agent']), { prefix: '/agent/v1' });

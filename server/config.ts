@@ -17,6 +17,14 @@ export const TransferSettingsSchema = z
     bandwidthBytesPerSec: z.number().int().min(0).default(0),
     /** How long a content request waits for a chunk still on its way before CHUNK_NOT_READY. */
     contentWaitMs: z.number().int().min(0).max(120_000).default(15_000),
+    /**
+     * When the receiver is already asking for the chunk the sender is uploading, pass it
+     * straight through instead of spooling it (half the server's cryptography per byte).
+     * Off: every chunk goes through the encrypted spool.
+     */
+    streamThrough: z.boolean().default(true),
+    /** A chunk passed straight through and not confirmed by its receiver by then is sent again. */
+    streamAckWaitMs: z.number().int().min(100).max(600_000).default(30_000),
     /** Expiry, automatic re-queue and purge run this often. */
     sweepMs: z.number().int().min(50).max(60_000).default(1000),
     /** Device commands re-queued after an interruption before the transfer fails. */

@@ -21,6 +21,7 @@ interface JournalRecord {
 export class CommandJournal {
   private readonly records = new Map<string, JournalRecord>();
   private fd: number;
+  private closed = false;
   private lines = 0;
 
   constructor(
@@ -74,11 +75,16 @@ export class CommandJournal {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 
   private write(record: JournalRecord): void {
     this.records.set(record.id, record);
+    // the agent is going down: the command stays "accepted" on disk and is reported
+    // interrupted at the next start (and the closed descriptor's number may be another file's now)
+    if (this.closed) return;
     writeSync(this.fd, `${JSON.stringify(record)}\n`);
     fdatasyncSync(this.fd);
     this.lines += 1;

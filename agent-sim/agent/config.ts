@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { TetherError } from '../../src/shared/errors.ts';
-import { ProxySettingsSchema as SharedProxySettingsSchema, type ProxySettings as SharedProxySettings } from '../../src/shared/proxy.ts';
+import { ProxySettingsSchema as SharedProxySettingsSchema, ProxySignInSchema } from '../../src/shared/proxy.ts';
 
 export const AGENT_VERSION = '1.0.0';
 
 /**
- * Outbound proxy, same shape for agent and console: an HTTP(S) proxy URL and optional
- * credentials. Only CONNECT is used, so the TLS session stays end to end.
+ * One fixed outbound proxy: an HTTP(S) proxy URL and optional credentials. Only CONNECT is
+ * used, so the TLS session stays end to end.
  */
 export const ProxySettingsSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
@@ -17,6 +17,29 @@ export const ProxySettingsSchema = z.object({
 });
 export type ProxySettings = z.infer<typeof ProxySettingsSchema>;
 
+/**
+ * The console's sign-in for a proxy chosen by PAC or the environment; on the device the
+ * configuration file is where secrets live, so the password may sit beside the user name.
+ */
+const AgentSignInsSchema = z
+  .array(ProxySignInSchema.extend({ password: z.string().min(1).max(1024).optional() }).strict())
+  .max(16)
+  .optional();
+
+/**
+ * A proxy chosen per connection, in the console's shape: by a PAC script (evaluated as the
+ * console does, src/shared/node/proxy-resolver.ts), or by the device's environment
+ * (`system`: HTTPS_PROXY / NO_PROXY, read when the agent starts).
+ */
+export const ChosenProxySchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('pac'), pacUrl: z.url({ protocol: /^(https?|file)$/, message: 'the PAC URL must start with http://, https:// or file://' }), signIns: AgentSignInsSchema }).strict(),
+  z.object({ mode: z.literal('system'), signIns: AgentSignInsSchema }).strict(),
+]);
+export type ChosenProxy = z.infer<typeof ChosenProxySchema>;
+
+/** The agent's proxy setting: one fixed proxy, or one chosen per connection. */
+export type AgentProxy = ProxySettings | ChosenProxy;
+
 export const AgentConfigSchema = z
   .object({
     /** Base URL of the server, e.g. https://tether.example:443. */
@@ -25,8 +48,8 @@ export const AgentConfigSchema = z
     serverCaPem: z.string().min(100),
     /** Where credentials, the command journal and the local audit file live. */
     dataDir: z.string().min(1),
-    /** Also accepted in the console's shape ({ mode, ... }); see `parseAgentConfig`. */
-    proxy: ProxySettingsSchema.optional(),
+    /** A fixed proxy, or one chosen per connection; also accepted in the console's shape ({ mode, ... }), see `parseAgentConfig`. */
+    proxy: z.union([ProxySettingsSchema, ChosenProxySchema]).optional(),
     /** Host name → address overrides (tests and pre-flight map real names to loopback). */
     hostMap: z.record(z.string(), z.string()).default({}),
     backoff: z.object({ baseMs: z.number().int().min(1), maxMs: z.number().int().min(1) }).default({ baseMs: 1000, maxMs: 60_000 }),
@@ -52,29 +75,21 @@ export function parseAgentConfig(input: unknown): AgentConfig {
 
 /**
  * The console's proxy settings (src/shared/proxy.ts, `{ mode, ... }`) as the agent applies
- * them: no proxy, or one manual proxy. The device has no PAC evaluator and no OS proxy
- * resolution, so those modes are refused rather than silently ignored.
+ * them: no proxy, one manual proxy, or — kept as they are — a PAC script or the
+ * environment choosing per connection (sign-ins may carry their password here).
  */
 function withAgentProxy(input: unknown): unknown {
   if (!isRecord(input) || !isRecord(input.proxy) || !('mode' in input.proxy)) return input;
-  const parsed = SharedProxySettingsSchema.safeParse(input.proxy);
-  if (!parsed.success) {
-    throw new TetherError('CONFIG_INVALID', `invalid agent configuration — ${parsed.error.issues.map((i) => `${['proxy', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
-  }
-  const { proxy: _shared, ...rest } = input;
-  return { ...rest, ...agentProxyOf(parsed.data) };
+  const { proxy: given, ...rest } = input;
+  // pac and system are kept in their shape, checked by the agent's own schema (a sign-in may carry its password)
+  if (given.mode === 'pac' || given.mode === 'system') return { ...rest, proxy: proxyOrRefusal(ChosenProxySchema.safeParse(given)) };
+  const proxy = proxyOrRefusal(SharedProxySettingsSchema.safeParse(given));
+  return { ...rest, ...(proxy.mode === 'manual' ? { proxy: { url: proxy.url, ...(proxy.username ? { username: proxy.username } : {}) } } : {}) };
 }
 
-function agentProxyOf(proxy: SharedProxySettings): { proxy?: ProxySettings } {
-  switch (proxy.mode) {
-    case 'none':
-      return {};
-    case 'manual':
-      return { proxy: { url: proxy.url, ...(proxy.username ? { username: proxy.username } : {}) } };
-    case 'pac':
-    case 'system':
-      throw new TetherError('CONFIG_INVALID', `the ${proxy.mode} proxy mode is not supported on the device yet; use mode "manual" with the proxy URL`);
-  }
+function proxyOrRefusal<T>(parsed: z.ZodSafeParseResult<T>): T {
+  if (parsed.success) return parsed.data;
+  throw new TetherError('CONFIG_INVALID', `invalid agent configuration — ${parsed.error.issues.map((i) => `${['proxy', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,13 +1,16 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import type http from 'node:http';
 import https from 'node:https';
-import { type SecureContext, createSecureContext } from 'node:tls';
+import tls, { type SecureContext, createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
+import { Agent as ConnectingAgent, type AgentConnectOpts } from 'agent-base';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { z } from 'zod';
 import { TetherError, parseErrorBody } from '../../src/shared/errors.ts';
 import { describeConnectionError, proxyRefusal } from '../../src/shared/node/connection-errors.ts';
 import { DEVICE_SECRET_HEADER } from '../../src/shared/protocol/enroll.ts';
-import { type ProxySettings, bypassesProxy } from './config.ts';
+import { ProxyResolver, type ProxyRoute, environmentProxyLookup } from '../../src/shared/node/proxy-resolver.ts';
+import { type AgentProxy, type ChosenProxy, bypassesProxy } from './config.ts';
 
 /** The device's TLS identity and secret, present once enrolled. */
 export interface DeviceIdentity {
@@ -19,9 +22,11 @@ export interface DeviceIdentity {
 export interface TransportOptions {
   serverUrl: string;
   serverCaPem: string;
-  proxy?: ProxySettings | undefined;
+  proxy?: AgentProxy | undefined;
   hostMap?: Record<string, string> | undefined;
   identity?: DeviceIdentity | undefined;
+  /** Where the `system` proxy mode reads HTTPS_PROXY / NO_PROXY; default the process's environment. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /**
@@ -64,6 +69,12 @@ export class AgentTransport {
 
   /** One TLS context (pinned CA, device certificate) for every connection this transport makes. */
   private readonly secureContext: SecureContext;
+  /** The fixed proxy, when the setting names one. */
+  private readonly fixedProxy: Extract<AgentProxy, { url: string }> | undefined;
+  /** Chooses per connection in the pac and system modes. */
+  private readonly resolver: ProxyResolver | undefined;
+  /** The proxy the latest connection went through (pac and system modes), for error messages. */
+  private chosen: Extract<ProxyRoute, { kind: 'proxy' }> | undefined;
 
   constructor(private readonly options: TransportOptions) {
     this.url = new URL(options.serverUrl);
@@ -72,10 +83,14 @@ export class AgentTransport {
       ...(options.identity ? { cert: options.identity.certificatePem, key: options.identity.privateKeyPem } : {}),
     });
     this.lookup = mappedLookup(Object.fromEntries(Object.entries(options.hostMap ?? {}).map(([k, v]) => [k.toLowerCase(), v])));
+    const proxy = options.proxy;
+    if (proxy && 'mode' in proxy) this.resolver = chosenProxyResolver(proxy, options.env ?? process.env);
+    else this.fixedProxy = proxy;
   }
 
   get usesProxy(): boolean {
-    return Boolean(this.options.proxy) && !bypassesProxy(this.url.hostname, this.options.proxy?.noProxy);
+    if (this.resolver) return this.chosen !== undefined;
+    return Boolean(this.fixedProxy) && !bypassesProxy(this.url.hostname, this.fixedProxy?.noProxy);
   }
 
   async post<S extends z.ZodType>(
@@ -86,7 +101,7 @@ export class AgentTransport {
   ): Promise<z.output<S>> {
     const payload = Buffer.from(JSON.stringify(body));
     const { status, text, proxyStatus } = await this.send(path, payload, opts);
-    if (proxyStatus !== undefined && proxyStatus !== 200) throw proxyRefusal(proxyStatus, this.proxyHost(), this.url.host);
+    if (proxyStatus !== undefined && proxyStatus !== 200) throw proxyRefusal(proxyStatus, this.proxyHost(), this.url.host, this.proxyAbout());
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;
@@ -150,11 +165,13 @@ export class AgentTransport {
       // the report and transfer channels close when idle; the poll channel is always busy
       timeout: channel === 'poll' ? 0 : 10_000,
     };
-    if (this.usesProxy && this.options.proxy) {
-      const proxyUrl = new URL(this.options.proxy.url);
-      if (this.options.proxy.username) proxyUrl.username = encodeURIComponent(this.options.proxy.username);
-      if (this.options.proxy.password) proxyUrl.password = encodeURIComponent(this.options.proxy.password);
-      agent = new HttpsProxyAgent(proxyUrl, { ...common, lookup: this.lookup } as ConstructorParameters<typeof HttpsProxyAgent>[1]) as unknown as https.Agent;
+    if (this.resolver) {
+      const resolver = this.resolver;
+      agent = new RoutingAgent(common, (url) => resolver.resolve(url), this.lookup, (route) => {
+        this.chosen = route.kind === 'proxy' ? route : undefined;
+      }) as unknown as https.Agent;
+    } else if (this.usesProxy && this.fixedProxy) {
+      agent = tunnellingAgent(proxyUrlWithCredentials(this.fixedProxy), { ...common, lookup: this.lookup });
     } else {
       agent = new https.Agent(common);
     }
@@ -163,7 +180,21 @@ export class AgentTransport {
   }
 
   private proxyHost(): string {
-    return this.options.proxy ? new URL(this.options.proxy.url).host : '(none)';
+    const url = this.chosen?.url ?? this.fixedProxy?.url;
+    return url ? new URL(url).host : '(none)';
+  }
+
+  /** Who chose the proxy that refused, and what to change on the device for a 407. */
+  private proxyAbout(): { chosenBy?: string; advice?: string } {
+    if (!this.chosen) return {};
+    const chosenBy = this.chosen.chosenBy === 'pac' ? 'the PAC script' : 'the HTTPS_PROXY environment variable';
+    const hostPort = this.chosen.url.replace(/^[a-z]+:\/\//i, '');
+    return {
+      chosenBy,
+      advice: this.chosen.username
+        ? `the agent's sign-in for ${hostPort} (user "${this.chosen.username}") was not accepted`
+        : `add a sign-in for ${hostPort} to the agent's proxy.signIns`,
+    };
   }
 
   private send(
@@ -210,8 +241,73 @@ export class AgentTransport {
   }
 
   private describe(err: Error & { code?: string }): TetherError {
+    // the proxy resolver's own refusals (a PAC script that fails or never answers)
+    if (err instanceof TetherError) return err;
     if (err.name === 'AbortError' || err.code === 'ABORT_ERR') return new TetherError('SERVER_UNREACHABLE', 'request aborted');
     return describeConnectionError(err, { host: this.url.host, proxyHost: this.usesProxy ? this.proxyHost() : undefined });
   }
 
+}
+
+/** The pac or system setting as a resolver: the environment stands for the device's system proxy. */
+function chosenProxyResolver(proxy: ChosenProxy, env: NodeJS.ProcessEnv): ProxyResolver {
+  return new ProxyResolver({
+    settings: () => proxy,
+    password: () => undefined,
+    system: environmentProxyLookup(env),
+    signInPassword: (hostPort) => proxy.signIns?.find((s) => s.proxy === hostPort)?.password,
+  });
+}
+
+function proxyUrlWithCredentials(proxy: { url: string; username?: string | undefined; password?: string | undefined }): URL {
+  const url = new URL(proxy.url);
+  if (proxy.username) url.username = encodeURIComponent(proxy.username);
+  if (proxy.password) url.password = encodeURIComponent(proxy.password);
+  return url;
+}
+
+function tunnellingAgent(proxyUrl: URL, options: https.AgentOptions & { lookup: ReturnType<typeof mappedLookup> }): https.Agent {
+  return new HttpsProxyAgent(proxyUrl, options as ConstructorParameters<typeof HttpsProxyAgent>[1]) as unknown as https.Agent;
+}
+
+/**
+ * Asks the resolver at every new connection and goes direct or through the proxy it
+ * names with CONNECT (one tunnelling agent kept per proxy). The request's own options
+ * (pinned CA and device certificate, host map) apply to the TLS session either way.
+ */
+class RoutingAgent extends ConnectingAgent {
+  private readonly tunnels = new Map<string, https.Agent>();
+
+  constructor(
+    options: https.AgentOptions,
+    private readonly resolve: (url: string) => Promise<ProxyRoute>,
+    private readonly lookup: ReturnType<typeof mappedLookup>,
+    private readonly onRoute: (route: ProxyRoute) => void,
+  ) {
+    super(options);
+  }
+
+  async connect(req: http.ClientRequest, opts: AgentConnectOpts) {
+    const host = opts.host ?? 'localhost';
+    const route = await this.resolve(`https://${host.includes(':') ? `[${host}]` : host}:${opts.port}/`);
+    this.onRoute(route);
+    if (route.kind === 'direct') {
+      // `path` here is the request's path; tls.connect would take it for a local socket
+      const { path: _requestPath, ...socketOpts } = opts as AgentConnectOpts & { path?: string };
+      return tls.connect({ ...socketOpts, ...(isIP(host) === 0 ? { servername: host } : {}) } as tls.ConnectionOptions);
+    }
+    const url = proxyUrlWithCredentials(route);
+    let tunnel = this.tunnels.get(url.href);
+    if (!tunnel) {
+      tunnel = tunnellingAgent(url, { lookup: this.lookup });
+      this.tunnels.set(url.href, tunnel);
+    }
+    return (tunnel as unknown as HttpsProxyAgent<string>).connect(req, opts);
+  }
+
+  override destroy(): void {
+    for (const tunnel of this.tunnels.values()) tunnel.destroy();
+    this.tunnels.clear();
+    super.destroy();
+  }
 }

@@ -39,10 +39,11 @@ export function chunkForRange(range: string | undefined, size: number, chunkSize
 }
 
 /**
- * Waits (up to `waitMs`) until chunk `index` is held: the "stream through" when sender
- * and receiver are online together. `load` re-reads the transfer; `moved` resolves when it
- * may have changed. Throws TRANSFER_NOT_ACTIVE when it stops running, CHUNK_NOT_READY
- * when the wait runs out.
+ * Waits (up to `waitMs`) until chunk `index` is held, or — for the very next chunk to
+ * arrive — until `ask` hands over the sender's live stream of it (the stream-through when
+ * sender and receiver are online together). `load` re-reads the transfer; `moved` resolves
+ * when it may have changed. Throws TRANSFER_NOT_ACTIVE when it stops running,
+ * CHUNK_NOT_READY when the wait runs out.
  */
 export async function waitForChunk(
   load: () => Promise<TransferRow>,
@@ -50,7 +51,8 @@ export async function waitForChunk(
   moved: (signal: AbortSignal) => Promise<void>,
   waitMs: number,
   signal: AbortSignal,
-): Promise<{ row: TransferRow; index: number }> {
+  ask?: (index: number, waitMs: number, signal: AbortSignal) => Promise<Readable | undefined>,
+): Promise<{ row: TransferRow; index: number; live?: Readable }> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const row = await load();
@@ -73,9 +75,18 @@ export async function waitForChunk(
     const wake = new AbortController();
     const stop = () => wake.abort();
     signal.addEventListener('abort', stop, { once: true });
-    await Promise.race([moved(wake.signal), sleep(Math.min(left, 1000), undefined, { signal: wake.signal }).catch(() => undefined)]);
+    const step = Math.min(left, 1000);
+    const next = manifest && ask ? chunkForRange(range, manifest.size, manifest.chunkSize) : -1;
+    const asking = next === uploadedChunks(row) ? ask!(next, step, wake.signal) : undefined;
+    await Promise.race([moved(wake.signal), sleep(step, undefined, { signal: wake.signal }).catch(() => undefined), ...(asking ? [asking] : [])]);
     wake.abort();
     signal.removeEventListener('abort', stop);
+    // settled by now (its wait was aborted): a stream handed over in the same instant must not be lost
+    const live = await asking;
+    if (live) {
+      if (signal.aborted) live.destroy();
+      else return { row, index: next, live };
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { publishLive } from '../devices/live.ts';
 import type { Database, TransferRow } from '../store/schema.ts';
 import type { TransferSpool } from './spool.ts';
 import { deliveredBytes, toTransferView, transfersWithNames } from './views.ts';
+import { ChunkHandoff } from './handoff.ts';
 
 type Trx = Transaction<Database>;
 export type TransferActor = Pick<AuditInput, 'actorType' | 'actorId' | 'actorName' | 'ip'>;
@@ -45,6 +46,8 @@ export class Effects {
 export class TransferLifecycle {
   /** Emits a transfer's id when it moved (a chunk arrived, its state changed): waiting content requests re-check. */
   readonly moved = new EventEmitter();
+  /** Chunks passing straight from sender to receiver (the stream-through). */
+  readonly handoff: ChunkHandoff;
   private readonly lastProgress = new Map<string, number>();
 
   constructor(
@@ -53,6 +56,7 @@ export class TransferLifecycle {
     private readonly spool: TransferSpool,
   ) {
     this.moved.setMaxListeners(0);
+    this.handoff = new ChunkHandoff({ ackWaitMs: ctx.config.transfers.streamAckWaitMs });
   }
 
   /** Starts queued transfers while there are free slots. */
@@ -281,7 +285,10 @@ export class TransferLifecycle {
       const rows = await transfersWithNames(this.ctx.db).where('t.id', 'in', [...effects.announce]).execute();
       for (const row of rows) {
         publishLive(this.ctx.bus, row.customer_id, { type: 'transfer.state', deviceId: row.device_id, transfer: toTransferView(row) });
-        if (row.state !== 'running') this.lastProgress.delete(row.id);
+        if (row.state !== 'running') {
+          this.lastProgress.delete(row.id);
+          this.handoff.forget(row.id);
+        }
         this.moved.emit(row.id);
       }
     }

@@ -1,8 +1,10 @@
-import type { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import type { PassThrough, Readable } from 'node:stream';
 import { DataStore, Upload } from '@tus/server';
 import { TetherError } from '../../src/shared/errors.ts';
 import { chunkRange } from '../../src/shared/transfers.ts';
-import type { ChunkWriter, TransferSpool } from './spool.ts';
+import type { ChunkHandoff } from './handoff.ts';
+import type { TransferSpool } from './spool.ts';
 
 /** What an upload may write to: the declared manifest, the key, and how far it got. */
 export interface UploadTarget {
@@ -33,6 +35,8 @@ export class EncryptedSpoolStore extends DataStore {
   constructor(
     private readonly spool: TransferSpool,
     private readonly ledger: UploadLedger,
+    /** Absent or off: every chunk is spooled. */
+    private readonly handoff?: ChunkHandoff,
   ) {
     super();
     this.extensions = [];
@@ -48,41 +52,185 @@ export class EncryptedSpoolStore extends DataStore {
 
   override async getUpload(id: string): Promise<Upload> {
     const target = await this.ledger.uploadTarget(id);
-    return new Upload({ id, size: target.size, offset: target.uploadedBytes, creation_date: new Date(target.createdAt).toISOString() });
+    return new Upload({ id, size: target.size, offset: this.offsetOf(id, target.uploadedBytes), creation_date: new Date(target.createdAt).toISOString() });
   }
 
   override async write(stream: Readable, id: string, offset: number): Promise<number> {
     const target = await this.ledger.uploadTarget(id);
-    if (offset !== target.uploadedBytes || (offset % target.chunkSize !== 0 && offset !== target.size)) {
-      throw new TetherError('CONFLICT', `the upload continues at byte ${target.uploadedBytes}`);
+    const expected = this.offsetOf(id, target.uploadedBytes);
+    if (offset !== expected || (offset % target.chunkSize !== 0 && offset !== target.size)) {
+      throw new TetherError('CONFLICT', `the upload continues at byte ${expected}`);
     }
     let uploaded = offset;
     let index = offset / target.chunkSize;
-    let writer: ChunkWriter | undefined;
+    let sink: ChunkSink | undefined;
+    let lost = false;
+    let sendAgain: TetherError | undefined;
     try {
       for await (const data of stream as AsyncIterable<Buffer>) {
+        // the rest of a body whose chunk could not be passed on: read and dropped, so the
+        // answer is an ordinary one — the offset where the sender continues
+        if (lost) continue;
         let rest = data;
-        while (rest.length > 0) {
-          if (uploaded >= target.size) throw new TetherError('PAYLOAD_TOO_LARGE', 'more bytes than the manifest declared');
-          const { end } = chunkRange(index, target.size, target.chunkSize);
-          writer ??= await this.spool.openChunk(id, index, target.key);
-          const piece = rest.subarray(0, end - uploaded - writer.bytes);
-          rest = rest.subarray(piece.length);
-          await writer.write(piece);
-          if (uploaded + writer.bytes === end) {
-            const sealing = writer;
-            writer = undefined;
-            await sealing.seal(target.chunks[index]!, index);
-            uploaded = end;
-            await this.ledger.commitChunk(id, index, uploaded);
-            index += 1;
+        try {
+          while (rest.length > 0) {
+            if (uploaded >= target.size) throw new TetherError('PAYLOAD_TOO_LARGE', 'more bytes than the manifest declared');
+            const { end } = chunkRange(index, target.size, target.chunkSize);
+            sink ??= await this.openSink(id, index, target.key);
+            const piece = rest.subarray(0, end - uploaded - sink.bytes);
+            rest = rest.subarray(piece.length);
+            await sink.write(piece);
+            if (uploaded + sink.bytes === end) {
+              const finishing = sink;
+              sink = undefined;
+              await finishing.finish(target.chunks[index]!, index, end);
+              uploaded = end;
+              index += 1;
+            }
           }
+        } catch (err) {
+          // thrown out of the loop, an error would be reported as the request's abort: read on, answer after
+          if (!(err instanceof ReceiverLost)) throw err;
+          await sink?.discard();
+          sink = undefined;
+          lost = true;
+          sendAgain = err.sendAgain;
         }
       }
     } finally {
       // a chunk that did not arrive whole is dropped: the client sends it again from its start
-      await writer?.discard();
+      await sink?.discard();
     }
+    if (sendAgain) throw sendAgain;
+    // the sender is done after this answer: its last chunk must be confirmed first (or sent again)
+    if (uploaded === target.size && !lost) await this.handoff?.confirmed(id);
     return uploaded;
+  }
+
+  private offsetOf(id: string, committed: number): number {
+    return this.handoff ? this.handoff.offsetOf(id, committed) : committed;
+  }
+
+  /** A newer request for the upload arrived: the one before it must stop waiting on a receiver. */
+  supersede(transferId: string): void {
+    this.handoff?.supersede(transferId);
+  }
+
+  /** Where chunk `index` goes: straight to a receiver asking for it, else the spool. */
+  private async openSink(id: string, index: number, key: string): Promise<ChunkSink> {
+    // a chunk before this one that went straight through counts once its receiver confirms it
+    try {
+      await this.handoff?.confirmed(id);
+    } catch (err) {
+      if (!(err instanceof TetherError)) throw err;
+      throw new ReceiverLost(err.message, err);
+    }
+    const live = this.handoff ? await this.handoff.offer(id, index) : undefined;
+    if (live) return new LiveChunk(live, id, this.handoff!);
+    const writer = await this.spool.openChunk(id, index, key);
+    if (this.handoff) this.handoff.stats.spooled += 1;
+    return {
+      get bytes() {
+        return writer.bytes;
+      },
+      write: (piece) => writer.write(piece),
+      finish: async (sha256, at, uploadedBytes) => {
+        await writer.seal(sha256, at);
+        await this.ledger.commitChunk(id, at, uploadedBytes);
+      },
+      discard: () => writer.discard(),
+    };
+  }
+}
+
+/**
+ * A chunk passed straight through did not reach its receiver, or the one before it was
+ * never confirmed: the rest of the request is read and dropped, and the sender continues
+ * where it must — after a cut-off chunk at the answered offset, after an unconfirmed one
+ * told so (`sendAgain`, a CONFLICT that sends it to its last confirmed offset).
+ */
+class ReceiverLost extends Error {
+  constructor(
+    message: string,
+    readonly sendAgain?: TetherError,
+  ) {
+    super(message);
+  }
+}
+
+/** One chunk on its way in: written, then finished (kept) or discarded. */
+interface ChunkSink {
+  readonly bytes: number;
+  write(piece: Buffer): Promise<void>;
+  /** The whole chunk arrived: check it against `sha256` and keep it (throws if it does not match). */
+  finish(sha256: string, index: number, uploadedBytes: number): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/**
+ * A chunk passed straight into a receiver's response. Hashed on the way; its last piece is
+ * held back until the hash matched, so a damaged chunk never reaches the receiver whole.
+ * It counts (the sender's offset moves) only when the receiver acknowledges it.
+ */
+class LiveChunk implements ChunkSink {
+  bytes = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private held: Buffer | undefined;
+  private readonly stopWriting: () => void;
+
+  constructor(
+    private readonly live: PassThrough,
+    private readonly transferId: string,
+    private readonly handoff: ChunkHandoff,
+  ) {
+    // a newer upload request for this transfer ends this one's wait on the receiver
+    this.stopWriting = handoff.writing(transferId, () => live.destroy());
+  }
+
+  async write(piece: Buffer): Promise<void> {
+    this.bytes += piece.length;
+    this.hash.update(piece);
+    const previous = this.held;
+    this.held = piece;
+    if (previous) await this.push(previous);
+  }
+
+  async finish(sha256: string, index: number, end: number): Promise<void> {
+    if (this.hash.digest('hex') !== sha256) {
+      this.stopWriting();
+      this.live.destroy(new TetherError('CHECKSUM_MISMATCH', `chunk ${index} does not match its hash in the manifest`));
+      throw new TetherError('CHECKSUM_MISMATCH', `chunk ${index} does not match its hash in the manifest; it was not passed on`, { chunk: index });
+    }
+    if (this.held) await this.push(this.held);
+    this.held = undefined;
+    this.stopWriting();
+    // counted once the receiver confirms it; the next chunk waits for that
+    this.handoff.streamedWhole(this.transferId, index, end);
+    this.live.end();
+  }
+
+  discard(): Promise<void> {
+    this.stopWriting();
+    this.live.destroy();
+    return Promise.resolve();
+  }
+
+  /** Writes with backpressure: the receiver's pace is the sender's pace. */
+  private async push(piece: Buffer): Promise<void> {
+    const gone = () => new ReceiverLost('the receiver went away in the middle of the chunk');
+    if (this.live.destroyed) throw gone();
+    if (this.live.write(piece)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        this.live.off('drain', onDrain);
+        this.live.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(gone());
+      this.live.once('drain', onDrain);
+      this.live.once('close', onClose);
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { TetherError } from '../../src/shared/errors.ts';
@@ -15,6 +16,7 @@ import type { FleetService } from '../devices/fleet-service.ts';
 import type { SessionService, SessionTransfers } from '../sessions/session-service.ts';
 import type { Database, DeviceRow, TransferRow } from '../store/schema.ts';
 import { BandwidthLimiter, type ChunkContent, waitForChunk } from './content.ts';
+import type { ChunkHandoff } from './handoff.ts';
 import { Effects, SYSTEM_ACTOR, TransferLifecycle } from './lifecycle.ts';
 import { type TransferParty, TransferAccess, partyActor, userActor } from './access.ts';
 import { TransferSpool, newSpoolKey } from './spool.ts';
@@ -37,6 +39,7 @@ export class TransferService implements SessionTransfers, UploadLedger {
   readonly spool: TransferSpool;
   readonly lifecycle: TransferLifecycle;
   readonly access: TransferAccess;
+  readonly handoff: ChunkHandoff;
   private readonly bandwidth: BandwidthLimiter;
   private readonly unsubscribe: () => void;
 
@@ -49,6 +52,7 @@ export class TransferService implements SessionTransfers, UploadLedger {
     this.spool = new TransferSpool(ctx.config.transfers.spoolDir ?? `${ctx.config.dataDir}/transfers`);
     this.lifecycle = new TransferLifecycle(ctx, commands, this.spool);
     this.access = new TransferAccess(ctx, fleet, sessions, this.lifecycle);
+    this.handoff = this.lifecycle.handoff;
     this.bandwidth = new BandwidthLimiter(ctx.config.transfers.bandwidthBytesPerSec);
     this.unsubscribe = ctx.bus.subscribe('live', ({ event }) => {
       if (event.type !== 'command.state' || (event.name !== 'send-file' && event.name !== 'receive-file')) return;
@@ -223,18 +227,24 @@ export class TransferService implements SessionTransfers, UploadLedger {
    */
   async content(party: TransferParty, id: string, range: string | undefined, signal: AbortSignal): Promise<ChunkContent> {
     const first = await this.access.authorizeParty(party, id, 'receive');
-    const { row, index } = await waitForChunk(
+    const { row, index, live } = await waitForChunk(
       () => this.row(first.id),
       range,
       (wake) => once(this.lifecycle.moved, id, { signal: wake }).then(() => undefined, () => undefined),
       this.ctx.config.transfers.contentWaitMs,
       signal,
+      this.ctx.config.transfers.streamThrough ? (next, waitMs, wake) => this.handoff.ask(id, next, waitMs, wake) : undefined,
     );
     const manifest = manifestOf(row)!;
-    if (!row.spool_key) throw new TetherError('TRANSFER_NOT_ACTIVE', 'the transfer no longer holds any data');
-    const { stream } = await this.spool.streamChunk(id, index, row.spool_key, (err) => {
-      this.failDamaged(id, err).catch((failure: unknown) => this.ctx.log.error({ err: failure, transferId: id }, 'could not fail a transfer with a damaged chunk'));
-    });
+    let stream: Readable;
+    if (live) {
+      stream = live;
+    } else {
+      if (!row.spool_key) throw new TetherError('TRANSFER_NOT_ACTIVE', 'the transfer no longer holds any data');
+      ({ stream } = await this.spool.streamChunk(id, index, row.spool_key, (err) => {
+        this.failDamaged(id, err).catch((failure: unknown) => this.ctx.log.error({ err: failure, transferId: id }, 'could not fail a transfer with a damaged chunk'));
+      }));
+    }
     const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
     return { index, start, end, size: manifest.size, sha256: manifest.chunks[index]!, body: this.bandwidth.pace(id, stream) };
   }
@@ -247,6 +257,7 @@ export class TransferService implements SessionTransfers, UploadLedger {
     await this.access.authorizeParty(party, id, 'receive');
     const effects = new Effects();
     const now = Date.now();
+    let passedThrough: number | undefined;
     const outcome = await this.ctx.db.transaction().execute(async (trx): Promise<'progress' | 'complete' | 'mismatch'> => {
       const row = await trx.selectFrom('transfers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       if (row.state === 'completed' && ack.complete) return 'complete'; // a repeated final ack
@@ -254,7 +265,16 @@ export class TransferService implements SessionTransfers, UploadLedger {
       const manifest = manifestOf(row);
       if (!manifest) throw new TetherError('CONFLICT', 'nothing was declared for this transfer yet');
       const held = uploadedChunks(row);
-      if (ack.verifiedChunks > held) throw new TetherError('VALIDATION_FAILED', `only ${held} chunk(s) were sent so far; ${ack.verifiedChunks} cannot have been verified`);
+      // a chunk that went straight through is not counted as held until this very acknowledgement
+      const streamed = this.handoff.streamedChunk(id) === held ? held : undefined;
+      const sent = streamed === undefined ? held : held + 1;
+      if (ack.verifiedChunks > sent) throw new TetherError('VALIDATION_FAILED', `only ${sent} chunk(s) were sent so far; ${ack.verifiedChunks} cannot have been verified`);
+      if (streamed !== undefined && ack.verifiedChunks > held) {
+        const { end } = chunkRange(streamed, manifest.size, manifest.chunkSize);
+        await trx.updateTable('transfers').set({ uploaded_bytes: end }).where('id', '=', id).where('uploaded_bytes', '=', Number(row.uploaded_bytes)).execute();
+        row.uploaded_bytes = end;
+        passedThrough = streamed;
+      }
       const before = Number(row.delivered_chunks);
       if (ack.verifiedChunks > before) {
         await trx.updateTable('transfers').set({ delivered_chunks: ack.verifiedChunks, updated_at: now }).where('id', '=', id).execute();
@@ -269,10 +289,12 @@ export class TransferService implements SessionTransfers, UploadLedger {
       await this.lifecycle.promote(trx, effects, now);
       return 'complete';
     });
+    if (passedThrough !== undefined) this.handoff.acknowledged(id, passedThrough);
     await this.lifecycle.apply(effects);
     if (outcome === 'mismatch') throw new TetherError('CHECKSUM_MISMATCH', 'the received file does not match the declared SHA-256; the transfer failed');
     const view = await transfersWithNames(this.ctx.db).where('t.id', '=', id).executeTakeFirstOrThrow();
-    if (outcome === 'progress') this.lifecycle.progress(view, false);
+    // the chunk that went straight through moved the sender's offset too: its last one is always told
+    if (outcome === 'progress') this.lifecycle.progress(view, passedThrough !== undefined && Number(view.uploaded_bytes) === Number(view.size));
     return toTransferView(view);
   }
 

@@ -14,7 +14,7 @@ const UploadParams = z.object({ transferId: z.string().min(1).max(64) });
  * share one locker, so an upload is written by one request at a time whichever door it
  * came through. Errors of ours travel as the usual `{ error: { code, message } }` body.
  */
-export function createTusServers(store: EncryptedSpoolStore, log: Logger): { console: TusServer; agent: TusServer } {
+export function createTusServers(store: EncryptedSpoolStore, log: Logger): { console: TusServer; agent: TusServer; store: EncryptedSpoolStore } {
   const locker = new MemoryLocker();
   const make = (path: string) =>
     new TusServer({
@@ -32,7 +32,7 @@ export function createTusServers(store: EncryptedSpoolStore, log: Logger): { con
         return undefined; // a tus protocol answer (offset conflict, size exceeded …): keep it
       },
     });
-  return { console: make('/api/v1/uploads'), agent: make('/agent/v1/uploads') };
+  return { console: make('/api/v1/uploads'), agent: make('/agent/v1/uploads'), store };
 }
 
 /**
@@ -40,7 +40,7 @@ export function createTusServers(store: EncryptedSpoolStore, log: Logger): { con
  * hand the untouched request to tus. The body is not parsed here; tus streams it into the
  * spool chunk by chunk.
  */
-export function uploadRoutes(tus: TusServer, authorize: (request: FastifyRequest, transferId: string) => Promise<void>, tags: string[]): FastifyPluginAsyncZod {
+export function uploadRoutes(tus: TusServer, store: EncryptedSpoolStore, authorize: (request: FastifyRequest, transferId: string) => Promise<void>, tags: string[]): FastifyPluginAsyncZod {
   return async (app) => {
     app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
     app.route({
@@ -54,6 +54,8 @@ export function uploadRoutes(tus: TusServer, authorize: (request: FastifyRequest
       },
       handler: async (request, reply) => {
         await authorize(request, request.params.transferId);
+        // the sender only sends again when it gave up on its previous request: free its lock now
+        if (request.method === 'PATCH') store.supersede(request.params.transferId);
         reply.hijack();
         try {
           await tus.handle(request.raw, reply.raw);

@@ -25,7 +25,7 @@ import { DeviceStatusSchema, DataItemKeySchema } from './common.ts';
 import { ErrorCodeSchema } from './errors.ts';
 import { CommandNameSchema } from './protocol/commands.ts';
 import { SIM_FAULTS } from './sim-faults.ts';
-import { ProxySettingsSchema, ProxyStateSchema, ProxyTestResultSchema } from './proxy.ts';
+import { ProxyHostPortSchema, ProxySettingsSchema, ProxyStateSchema, ProxyTestResultSchema } from './proxy.ts';
 import { TunnelViewSchema } from './api/tunnels.ts';
 import { TunnelTargetIdSchema } from './tunnels.ts';
 import { CheckRowSchema, PreflightProfileSchema, PreflightReportSchema, PROBE_PROTOCOLS, RowVerdictSchema } from './preflight.ts';
@@ -335,7 +335,17 @@ export const IPC_CALLS = {
   /** The console-wide proxy settings (the password is never answered, only whether the vault has one). */
   'proxy.get': { input: Empty, output: ProxyStateSchema },
   /** Saves the settings; `password` goes to the vault (null removes it, absent keeps it). */
-  'proxy.set': { input: z.object({ settings: ProxySettingsSchema, password: z.string().min(1).max(1024).nullable().optional() }).strict(), output: ProxyStateSchema },
+  'proxy.set': {
+    input: z
+      .object({
+        settings: ProxySettingsSchema,
+        password: z.string().min(1).max(1024).nullable().optional(),
+        /** Passwords of `settings.signIns`, by their proxy: a string sets it, null removes it, an absent proxy keeps its own. */
+        signInPasswords: z.record(ProxyHostPortSchema, z.string().min(1).max(1024).nullable()).optional(),
+      })
+      .strict(),
+    output: ProxyStateSchema,
+  },
   /** Which route the settings choose for the server (or `url`) and whether a connection through it works. */
   'proxy.test': { input: z.object({ url: z.url({ protocol: /^https?$/ }).optional() }).strict(), output: ProxyTestResultSchema },
   /** This console's tunnels: open ones first, then the ones closed since it started. */

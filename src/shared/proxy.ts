@@ -18,9 +18,29 @@ export const ProxyUrlSchema = z
     return url.port !== '' && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
   }, 'write the proxy as http://host:port (with its port; no path, no credentials in the URL)');
 
+/** A proxy's `host:port`, as a PAC script or the system names it (IPv6 in brackets). */
+export const ProxyHostPortSchema = z
+  .string()
+  .trim()
+  .regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, 'write the proxy as host:port, as the PAC script or the system names it (e.g. proxy.hospital.example:3128)');
+
+/**
+ * A user name for one proxy that a PAC script or the system may choose, used when that
+ * proxy is chosen (its password is in the vault, keyed by `proxy`). A manual proxy has its
+ * own `username` instead.
+ */
+export const ProxySignInSchema = z.object({ proxy: ProxyHostPortSchema, username: z.string().min(1).max(256) }).strict();
+export type ProxySignIn = z.infer<typeof ProxySignInSchema>;
+
+const SignInsSchema = z
+  .array(ProxySignInSchema)
+  .max(16)
+  .refine((list) => new Set(list.map((s) => s.proxy.toLowerCase())).size === list.length, 'each proxy has one sign-in')
+  .optional();
+
 export const ProxySettingsSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('none') }).strict(),
-  z.object({ mode: z.literal('system') }).strict(),
+  z.object({ mode: z.literal('system'), signIns: SignInsSchema }).strict(),
   z
     .object({
       mode: z.literal('manual'),
@@ -32,6 +52,7 @@ export const ProxySettingsSchema = z.discriminatedUnion('mode', [
     .object({
       mode: z.literal('pac'),
       pacUrl: z.url({ protocol: /^(https?|file)$/, message: 'the PAC URL must start with http://, https:// or file://' }),
+      signIns: SignInsSchema,
     })
     .strict(),
 ]);
@@ -43,6 +64,8 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = { mode: 'none' };
 export const ProxyStateSchema = z.object({
   settings: ProxySettingsSchema,
   hasPassword: z.boolean(),
+  /** The `signIns` proxies whose password is in the vault. */
+  signInPasswords: z.array(z.string()),
   /** Electron asks the OS (Chromium's resolver); browser mode reads HTTPS_PROXY / NO_PROXY. */
   systemSource: z.enum(['electron', 'environment']),
 });

@@ -107,7 +107,12 @@ async function receiveChunks(start: ReceiveState, manifest: TransferManifest, co
     }
     // two buffers: the next chunk downloads while this one is written, synced and acknowledged
     const buffers = [Buffer.allocUnsafe(manifest.chunkSize), Buffer.allocUnsafe(manifest.chunkSize)] as const;
-    const fetch = (index: number) => fetchVerified(index, manifest, buffers[index % 2]!, context, deps, state.transferId);
+    const fetch = (index: number) => {
+      const fetching = fetchVerified(index, manifest, buffers[index % 2]!, context, deps, state.transferId);
+      // it may fail (aborted) while this chunk is still being written: awaited later, not unhandled now
+      fetching.catch(() => undefined);
+      return fetching;
+    };
     let next: Promise<Buffer> | undefined = state.verifiedChunks < total ? fetch(state.verifiedChunks) : undefined;
     try {
       for (let index = state.verifiedChunks; index < total; index += 1) {

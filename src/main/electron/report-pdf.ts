@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { BrowserWindow, Dialog } from 'electron';
 import type { ReportPdfPrinter } from '../services/preflight-service.ts';
+import { REPORT_PDF_OPTIONS } from '../services/preflight/report-html.ts';
 
 type WindowFactory = (options: Electron.BrowserWindowConstructorOptions) => BrowserWindow;
 
@@ -25,7 +26,7 @@ export class ElectronReportPrinter implements ReportPdfPrinter {
     const window = this.createWindow({ show: false, webPreferences: { sandbox: true, javascript: false } });
     try {
       await window.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
-      const pdf = await window.webContents.printToPDF({ pageSize: 'A4', printBackground: true });
+      const pdf = await window.webContents.printToPDF(REPORT_PDF_OPTIONS);
       await writeFile(choice.filePath, pdf);
       return choice.filePath;
     } finally {

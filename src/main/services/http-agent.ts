@@ -4,7 +4,8 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { Agent, type AgentConnectOpts } from 'agent-base';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import type { ProxyRoute } from './proxy-resolver.ts';
+import type { ProxyRoute } from '../../shared/node/proxy-resolver.ts';
+import { proxyChooser, proxySignInAdvice } from './proxy-advice.ts';
 
 /** How the console reaches one server: pinned CA (or the system store) and an optional proxy. */
 export interface ServerTarget {
@@ -21,6 +22,8 @@ export interface ServerTarget {
 export interface ProxyAwareAgent {
   /** `host:port` of the proxy the latest connection used; undefined when direct. */
   readonly proxyHost: string | undefined;
+  /** For a proxy from the console-wide setting: who chose it, and what to do when it answers 407. */
+  readonly proxyAbout?: { chosenBy: string | undefined; advice: string } | undefined;
 }
 
 /**
@@ -69,6 +72,7 @@ class PinnedProxyAgent extends HttpsProxyAgent<string> implements ProxyAwareAgen
  */
 class ResolvingAgent extends Agent implements ProxyAwareAgent {
   proxyHost: string | undefined;
+  proxyAbout: ProxyAwareAgent['proxyAbout'];
   private readonly tunnels = new Map<string, PinnedProxyAgent>();
 
   constructor(
@@ -83,6 +87,7 @@ class ResolvingAgent extends Agent implements ProxyAwareAgent {
     const route = await this.resolveProxy(`https://${host.includes(':') ? `[${host}]` : host}:${opts.port}/`);
     if (route.kind === 'direct') {
       this.proxyHost = undefined;
+      this.proxyAbout = undefined;
       // `path` here is the request's path; tls.connect would take it for a local socket
       const { path: _requestPath, ...socketOpts } = opts as AgentConnectOpts & { path?: string };
       return tls.connect({ ...socketOpts, ...this.serverTls, ...(!(opts.secureEndpoint && opts.servername) && isIP(host) === 0 ? { servername: host } : {}) } as tls.ConnectionOptions);
@@ -94,6 +99,7 @@ class ResolvingAgent extends Agent implements ProxyAwareAgent {
       this.tunnels.set(url.href, tunnel);
     }
     this.proxyHost = tunnel.proxyHost;
+    this.proxyAbout = { chosenBy: proxyChooser(route), advice: proxySignInAdvice(route) };
     return tunnel.connect(req, opts);
   }
 

@@ -1,16 +1,22 @@
 import { TetherError } from '../../shared/errors.ts';
 import type { CheckProblem } from '../../shared/preflight.ts';
-import type { ProxySettings, ProxyState, ProxyTestResult } from '../../shared/proxy.ts';
+import { ProxyResolver, type ProxyRoute, type SystemProxyLookup, proxyKey } from '../../shared/node/proxy-resolver.ts';
+import type { ProxySettings, ProxySignIn, ProxyState, ProxyTestResult } from '../../shared/proxy.ts';
 import type { IpcHandlers } from '../dispatch.ts';
+import { proxyChooser, proxySignInAdvice } from './proxy-advice.ts';
 import { probeTarget } from './preflight/probe.ts';
 import { authority, proxyEndpoint } from './preflight/proxy-tunnel.ts';
 import { TrustStore } from './preflight/trust.ts';
-import { ProxyResolver, type ProxyRoute, type SystemProxyLookup } from './proxy-resolver.ts';
 import type { SettingsStore } from './settings.ts';
 import type { SecretVault } from './vault.ts';
 
 /** The vault key of the console-wide manual proxy's password (profiles keep their own). */
 export const CONSOLE_PROXY_SECRET = 'proxy-password:console';
+
+/** The vault key of the password for a proxy that PAC or the system chooses (`host:port`). */
+export const signInSecretKey = (proxy: string): string => `proxy-sign-in:${proxyKey(proxy)}`;
+
+const signInsOf = (settings: ProxySettings): readonly ProxySignIn[] => (settings.mode === 'pac' || settings.mode === 'system' ? (settings.signIns ?? []) : []);
 
 export interface ProxyServiceDeps {
   settings: SettingsStore;
@@ -40,6 +46,7 @@ export class ProxyService {
     this.resolver = new ProxyResolver({
       settings: () => deps.settings.get().proxy,
       password: () => deps.vault.get(CONSOLE_PROXY_SECRET),
+      signInPassword: (proxy) => deps.vault.get(signInSecretKey(proxy)),
       system: deps.system,
     });
   }
@@ -54,11 +61,21 @@ export class ProxyService {
 
   readonly handlers: ProxyCalls = {
     'proxy.get': () => this.state(),
-    'proxy.set': ({ settings, password }) => {
+    'proxy.set': ({ settings, password, signInPasswords }) => {
+      const kept = new Set(signInsOf(settings).map((s) => proxyKey(s.proxy)));
+      const unknown = Object.keys(signInPasswords ?? {}).find((proxy) => !kept.has(proxyKey(proxy)));
+      if (unknown) throw new TetherError('VALIDATION_FAILED', `a password was given for ${unknown}, which has no sign-in (add its user name first)`);
+      const dropped = signInsOf(this.deps.settings.get().proxy).filter((s) => !kept.has(proxyKey(s.proxy)));
       this.deps.settings.update((s) => ({ ...s, proxy: settings }));
       // a password is kept only while a manual proxy may use it
       if (settings.mode !== 'manual' || password === null) this.deps.vault.delete(CONSOLE_PROXY_SECRET);
       else if (password) this.deps.vault.set(CONSOLE_PROXY_SECRET, password);
+      // a sign-in's password lives as long as its sign-in
+      for (const signIn of dropped) this.deps.vault.delete(signInSecretKey(signIn.proxy));
+      for (const [proxy, secret] of Object.entries(signInPasswords ?? {})) {
+        if (secret === null) this.deps.vault.delete(signInSecretKey(proxy));
+        else this.deps.vault.set(signInSecretKey(proxy), secret);
+      }
       this.resolver.invalidate();
       return this.state();
     },
@@ -66,9 +83,13 @@ export class ProxyService {
   };
 
   private state(): ProxyState {
+    const settings = this.deps.settings.get().proxy;
     return {
-      settings: this.deps.settings.get().proxy,
+      settings,
       hasPassword: this.deps.vault.get(CONSOLE_PROXY_SECRET) !== undefined,
+      signInPasswords: signInsOf(settings)
+        .filter((s) => this.deps.vault.get(signInSecretKey(s.proxy)) !== undefined)
+        .map((s) => s.proxy),
       systemSource: this.deps.systemSource,
     };
   }
@@ -107,6 +128,11 @@ export class ProxyService {
       return { ...base, route: shown, ok: true, failedHop: null, message, problem: null };
     }
     const failedHop = route.kind === 'direct' || TARGET_PROBLEMS.has(row.problem.kind) ? 'target' : 'proxy';
-    return { ...base, route: shown, ok: false, failedHop, message: row.problem.detail, problem: row.problem };
+    let message = row.problem.detail;
+    if (route.kind === 'proxy' && row.problem.kind === 'proxy-auth-required') {
+      const chooser = proxyChooser(route);
+      message = `${chooser ? `the proxy ${route.url} was chosen by ${chooser}; ` : ''}${message} — ${proxySignInAdvice(route)}`;
+    }
+    return { ...base, route: shown, ok: false, failedHop, message, problem: row.problem };
   }
 }

@@ -246,7 +246,7 @@ export class ServerConnection {
       const error = parseErrorBody(response.data);
       if (error) throw new TetherError(error.error.code, error.error.message, error.error.details);
       const proxyHost = this.agent.proxyHost;
-      if (proxyHost) throw proxyRefusal(response.status, proxyHost, new URL(this.target.url).host);
+      if (proxyHost) throw proxyRefusal(response.status, proxyHost, new URL(this.target.url).host, this.agent.proxyAbout);
       throw new TetherError('SERVER_UNREACHABLE', `${new URL(this.target.url).host} answered HTTP ${response.status}; is this a Tether server?`);
     }
     if (!schema) return undefined as z.output<S>;

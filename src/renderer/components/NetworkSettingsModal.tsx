@@ -5,6 +5,8 @@ import { describeError } from '../lib/error-messages.ts';
 import { notifySuccess } from '../lib/notify.ts';
 import { useBridge } from '../stores/context.ts';
 import { ModalFormFooter } from './ModalFormFooter.tsx';
+import { type SignInRow, signInRowsOf, signInsOf } from '../lib/proxy-sign-ins.ts';
+import { ProxySignIns } from './ProxySignIns.tsx';
 
 interface Form {
   mode: ProxyMode;
@@ -13,19 +15,25 @@ interface Form {
   /** Empty keeps the stored password; it is never read back. */
   password: string;
   pacUrl: string;
+  /** Credentials for proxies chosen by PAC or the system. */
+  signIns: SignInRow[];
 }
 
-const EMPTY_FORM: Form = { mode: 'none', url: '', username: '', password: '', pacUrl: '' };
+const EMPTY_FORM: Form = { mode: 'none', url: '', username: '', password: '', pacUrl: '', signIns: [] };
 
 function formOf(settings: ProxySettings): Form {
   if (settings.mode === 'manual') return { ...EMPTY_FORM, mode: 'manual', url: settings.url, username: settings.username ?? '' };
-  if (settings.mode === 'pac') return { ...EMPTY_FORM, mode: 'pac', pacUrl: settings.pacUrl };
+  if (settings.mode === 'pac') return { ...EMPTY_FORM, mode: 'pac', pacUrl: settings.pacUrl, signIns: signInRowsOf(settings.signIns) };
+  if (settings.mode === 'system') return { ...EMPTY_FORM, mode: 'system', signIns: signInRowsOf(settings.signIns) };
   return { ...EMPTY_FORM, mode: settings.mode };
 }
 
 function settingsOf(form: Form): unknown {
   if (form.mode === 'manual') return { mode: 'manual', url: form.url.trim(), ...(form.username.trim() ? { username: form.username.trim() } : {}) };
-  if (form.mode === 'pac') return { mode: 'pac', pacUrl: form.pacUrl.trim() };
+  const { signIns } = signInsOf(form.signIns);
+  const withSignIns = signIns.length > 0 ? { signIns } : {};
+  if (form.mode === 'pac') return { mode: 'pac', pacUrl: form.pacUrl.trim(), ...withSignIns };
+  if (form.mode === 'system') return { mode: 'system', ...withSignIns };
   return { mode: form.mode };
 }
 
@@ -38,14 +46,15 @@ interface NetworkSettingsModalProps {
 
 /**
  * The console-wide proxy: none, the system's, a manual proxy (password kept in the vault,
- * never shown back) or a PAC URL, with a test of the route to the server. A server
- * profile's own proxy still wins over this.
+ * never shown back) or a PAC URL — with sign-ins for the proxies those two choose — and a
+ * test of the route to the server. A server profile's own proxy still wins over this.
  */
 export function NetworkSettingsModal({ opened, onClose, testUrl }: NetworkSettingsModalProps) {
   const bridge = useBridge();
   const [state, setState] = useState<ProxyState | null>(null);
   const [form, setForm] = useState<Form>(EMPTY_FORM);
   const [fieldError, setFieldError] = useState<string | null>(null);
+  const [signInError, setSignInError] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const [testing, setTesting] = useState(false);
@@ -74,15 +83,23 @@ export function NetworkSettingsModal({ opened, onClose, testUrl }: NetworkSettin
   const save = async (): Promise<boolean> => {
     const parsed = ProxySettingsSchema.safeParse(settingsOf(form));
     if (!parsed.success) {
-      setFieldError(parsed.error.issues[0]?.message ?? 'check the proxy settings');
+      const issue = parsed.error.issues[0];
+      const message = issue?.message ?? 'check the proxy settings';
+      if (issue?.path[0] === 'signIns') setSignInError(typeof issue.path[1] === 'number' ? `Proxy ${issue.path[1] + 1}: ${message}` : message);
+      else setFieldError(message);
       return false;
     }
+    const { passwords } = signInsOf(form.signIns);
     setSaving(true);
     setFailure(null);
     try {
-      const saved = await bridge.invoke('proxy.set', { settings: parsed.data, ...(form.password ? { password: form.password } : {}) });
+      const saved = await bridge.invoke('proxy.set', {
+        settings: parsed.data,
+        ...(form.password ? { password: form.password } : {}),
+        ...(form.mode !== 'manual' && Object.keys(passwords).length > 0 ? { signInPasswords: passwords } : {}),
+      });
       setState(saved);
-      setForm((f) => ({ ...f, password: '' }));
+      setForm((f) => ({ ...f, password: '', signIns: f.signIns.map((r) => ({ ...r, password: '' })) }));
       return true;
     } catch (err) {
       setFailure(describeError(err));
@@ -146,6 +163,17 @@ export function NetworkSettingsModal({ opened, onClose, testUrl }: NetworkSettin
           )}
           {form.mode === 'pac' && (
             <TextInput label="PAC URL" placeholder="http://wpad.hospital.example/proxy.pac" description="http://, https:// or file:// address of the proxy auto-configuration script." value={form.pacUrl} onChange={change('pacUrl')} error={fieldError} data-autofocus />
+          )}
+          {(form.mode === 'pac' || form.mode === 'system') && (
+            <ProxySignIns
+              rows={form.signIns}
+              stored={state?.signInPasswords ?? []}
+              error={signInError}
+              onChange={(signIns) => {
+                setForm((f) => ({ ...f, signIns }));
+                setSignInError(null);
+              }}
+            />
           )}
           <Group gap="sm" align="center">
             <Button variant="light" onClick={() => void test()} loading={testing} disabled={saving}>

@@ -41,9 +41,13 @@ export function describeConnectionError(err: Error & { code?: string }, target: 
   return new TetherError('SERVER_UNREACHABLE', `cannot reach ${target.host}${via}: ${what}`, code ? { errno: code } : undefined);
 }
 
-/** A proxy's refusal to CONNECT, by its status. */
-export function proxyRefusal(status: number, proxyHost: string, target: string): TetherError {
+/**
+ * A proxy's refusal to CONNECT, by its status. `chosenBy` says where the proxy came from
+ * when the user did not name it (a PAC script, the system); `advice` what to do about a 407.
+ */
+export function proxyRefusal(status: number, proxyHost: string, target: string, about: { chosenBy?: string | undefined; advice?: string | undefined } = {}): TetherError {
+  const proxy = `the proxy ${proxyHost}${about.chosenBy ? ` (chosen by ${about.chosenBy})` : ''}`;
   return status === 407
-    ? new TetherError('PROXY_AUTH_REQUIRED', `the proxy ${proxyHost} requires (other) credentials (407)`)
-    : new TetherError('PROXY_REFUSED', `the proxy ${proxyHost} refused to connect to ${target} (${status})`);
+    ? new TetherError('PROXY_AUTH_REQUIRED', `${proxy} requires (other) credentials (407)${about.advice ? ` — ${about.advice}` : ''}`, { proxy: proxyHost })
+    : new TetherError('PROXY_REFUSED', `${proxy} refused to connect to ${target} (${status})`, { proxy: proxyHost });
 }

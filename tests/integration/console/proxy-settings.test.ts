@@ -104,9 +104,9 @@ async function signIn(c: Console): Promise<IpcOutput<'session.signIn'>> {
 describe('console-wide proxy settings', () => {
   it('keeps the manual proxy password in the vault only and never answers it', async () => {
     const c = openConsole();
-    expect(await c.call('proxy.get', {})).toEqual({ settings: { mode: 'none' }, hasPassword: false, systemSource: 'environment' });
+    expect(await c.call('proxy.get', {})).toEqual({ settings: { mode: 'none' }, hasPassword: false, signInPasswords: [], systemSource: 'environment' });
     const saved = await c.call('proxy.set', { settings: { mode: 'manual', url: proxy.url, username: PROXY_USER.username }, password: PROXY_USER.password });
-    expect(saved).toEqual({ settings: { mode: 'manual', url: proxy.url, username: PROXY_USER.username }, hasPassword: true, systemSource: 'environment' });
+    expect(saved).toEqual({ settings: { mode: 'manual', url: proxy.url, username: PROXY_USER.username }, hasPassword: true, signInPasswords: [], systemSource: 'environment' });
     expect(JSON.stringify(saved)).not.toContain(PROXY_USER.password);
     expect(c.vault.get('proxy-password:console')).toBe(PROXY_USER.password);
     // leaving the mode drops the password: no unused secret is kept
@@ -210,6 +210,65 @@ describe('console-wide proxy settings', () => {
     const before = proxy.targets.length;
     expect(await c.call('session.signIn', { profileId: profile.id, username: 'proxy-eng', password: engineer.password })).toMatchObject({ signedIn: true });
     expect(proxy.targets.slice(before)).toContain(new URL(ts.url).host);
+  });
+});
+
+describe('sign-in for a proxy that PAC or the system chooses', () => {
+  const proxyHostPort = () => new URL(proxy.url).host;
+
+  it('names the proxy that asked and where its sign-in goes, then signs in with the sign-in kept for it', async () => {
+    proxy.mode = 'demand-auth';
+    const c = openConsole();
+    await c.call('proxy.set', { settings: { mode: 'pac', pacUrl: `${pacBase}/proxy.pac` } });
+    const profile = await c.call('profiles.save', { name: 'Test server', url: ts.url, caPem: ts.ca, proxy: null });
+    const asked = await c.fail('session.signIn', { profileId: profile.id, username: 'proxy-eng', password: engineer.password });
+    expect(asked.code).toBe('PROXY_AUTH_REQUIRED');
+    expect(asked.message).toBe(
+      `the proxy ${proxyHostPort()} (chosen by the PAC script) requires (other) credentials (407) — add a sign-in for ${proxyHostPort()} under Network settings → Proxy sign-in`,
+    );
+    const tested = await c.call('proxy.test', { url: ts.url });
+    expect(tested).toMatchObject({ ok: false, failedHop: 'proxy', route: `http://${proxyHostPort()}`, problem: { kind: 'proxy-auth-required', status: 407 } });
+    expect(tested.message).toContain(`add a sign-in for ${proxyHostPort()}`);
+
+    const saved = await c.call('proxy.set', {
+      settings: { mode: 'pac', pacUrl: `${pacBase}/proxy.pac`, signIns: [{ proxy: proxyHostPort(), username: PROXY_USER.username }] },
+      signInPasswords: { [proxyHostPort()]: PROXY_USER.password },
+    });
+    expect(saved.signInPasswords).toEqual([proxyHostPort()]);
+    expect(JSON.stringify(saved)).not.toContain(PROXY_USER.password);
+    expect(c.vault.get(`proxy-sign-in:${proxyHostPort()}`)).toBe(PROXY_USER.password);
+    expect(await c.call('proxy.test', { url: ts.url })).toMatchObject({ ok: true, failedHop: null });
+    const before = proxy.targets.length;
+    expect(await c.call('session.signIn', { profileId: profile.id, username: 'proxy-eng', password: engineer.password })).toMatchObject({ signedIn: true });
+    expect(proxy.targets.slice(before)).toContain(new URL(ts.url).host);
+  });
+
+  it('says the saved sign-in was refused when its password is wrong, and forgets the password with its sign-in', async () => {
+    proxy.mode = 'demand-auth';
+    const c = openConsole();
+    const signIns = [{ proxy: proxyHostPort(), username: PROXY_USER.username }];
+    await c.call('proxy.set', { settings: { mode: 'pac', pacUrl: `${pacBase}/proxy.pac`, signIns }, signInPasswords: { [proxyHostPort()]: 'wrong' } });
+    const profile = await c.call('profiles.save', { name: 'Test server', url: ts.url, caPem: ts.ca, proxy: null });
+    const refused = await c.fail('session.signIn', { profileId: profile.id, username: 'proxy-eng', password: engineer.password });
+    expect(refused.code).toBe('PROXY_AUTH_REQUIRED');
+    expect(refused.message).toContain(`the sign-in saved for ${proxyHostPort()} (user "${PROXY_USER.username}") was not accepted`);
+    // a password for a proxy with no sign-in is refused rather than kept unused
+    const orphan = await c.fail('proxy.set', { settings: { mode: 'pac', pacUrl: `${pacBase}/proxy.pac` }, signInPasswords: { 'other.example:3128': 'x' } });
+    expect(orphan).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(orphan.message).toContain('other.example:3128');
+    await c.call('proxy.set', { settings: { mode: 'pac', pacUrl: `${pacBase}/proxy.pac` } });
+    expect(c.vault.get(`proxy-sign-in:${proxyHostPort()}`)).toBeUndefined();
+  });
+
+  it('signs in through the system proxy (HTTPS_PROXY) with the sign-in kept for it', async () => {
+    proxy.mode = 'demand-auth';
+    const c = openConsole({ HTTPS_PROXY: proxy.url });
+    await c.call('proxy.set', { settings: { mode: 'system' } });
+    const profile = await c.call('profiles.save', { name: 'Test server', url: ts.url, caPem: ts.ca, proxy: null });
+    const asked = await c.fail('session.signIn', { profileId: profile.id, username: 'proxy-eng', password: engineer.password });
+    expect(asked.message).toContain(`the proxy ${proxyHostPort()} (chosen by the system proxy settings) requires (other) credentials (407)`);
+    await c.call('proxy.set', { settings: { mode: 'system', signIns: [{ proxy: proxyHostPort(), username: PROXY_USER.username }] }, signInPasswords: { [proxyHostPort()]: PROXY_USER.password } });
+    expect(await c.call('session.signIn', { profileId: profile.id, username: 'proxy-eng', password: engineer.password })).toMatchObject({ signedIn: true });
   });
 });
 

@@ -69,6 +69,26 @@ describe('transfer checksums', () => {
     expect((await localAudit(member)).some((e) => e.action === 'transfer.fail' && e.detail.transferId === transfer.id && e.detail.code === 'CHECKSUM_MISMATCH')).toBe(true);
     expect((await auditOf(world.ts, 'transfer.fail')).some((e) => e.detail?.transferId === transfer.id && e.detail?.code === 'CHECKSUM_MISMATCH')).toBe(true);
   });
+});
+
+/** Held chunks are sealed: the receiver never gets a chunk whose spooled copy was altered. */
+describe('transfer checksums on the spool', () => {
+  let world: TransferWorld;
+  let deviceId: string;
+  let sessionId: string;
+  const local = tempDir('tether-checksums-spool-');
+
+  beforeAll(async () => {
+    // every chunk through the spool (no stream-through), handed out at 2 MiB/s, so the last one is still held when the test damages it
+    world = await startTransferWorld('Checksum Spool Cardiology', [{ serial: 'MRX-CK00002', modelId: 'mrxperion' }], { transfers: { bandwidthBytesPerSec: 2 * 1024 * 1024, streamThrough: false } });
+    deviceId = world.devices[0]!.id;
+    sessionId = (await openSession(world.engineer, deviceId)).id;
+  }, 60_000);
+
+  afterAll(async () => {
+    await world?.close();
+    await rm(local, { recursive: true, force: true });
+  });
 
   it('never hands on a spooled chunk that was damaged on the server’s disk', async () => {
     const source = join(local, 'damaged.bin');
@@ -83,7 +103,7 @@ describe('transfer checksums', () => {
     const failed = await waitForState(world.engineer, transfer.id, 'failed');
     expect(failed.error?.code).toBe('CHECKSUM_MISMATCH');
     expect(failed.deliveredBytes).toBeLessThan(manifest.size);
-    const member = world.fleet.get('MRX-CK00001');
+    const member = world.fleet.get('MRX-CK00002');
     await expect(access(hostPathOf(member, '/service/damaged.bin'))).rejects.toThrow();
     // a failed transfer keeps what it held for a retry (until its TTL); the key is still there
     expect((await transferRow(world.ts, transfer.id)).spool_key).not.toBeNull();

@@ -236,8 +236,19 @@ export async function download(client: ApiClient, transferId: string, destPath: 
     }
     const until = options.untilChunk ?? manifest.chunks.length;
     for (let i = from; i < until; i += 1) {
-      let chunk = await getChunk(client, transferId, i, manifest, buffer);
-      while (chunk.status === 409 && (chunk.body as ErrorBody).error.code === 'CHUNK_NOT_READY') chunk = await getChunk(client, transferId, i, manifest, buffer);
+      // as the console does: a chunk still on its way is asked for again, and so is one whose
+      // response was cut off (the sender died while it went straight through)
+      const fetchChunk = async (attempt = 1): Promise<Awaited<ReturnType<typeof getChunk>>> => {
+        try {
+          return await getChunk(client, transferId, i, manifest, buffer);
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+          return fetchChunk(attempt + 1);
+        }
+      };
+      let chunk = await fetchChunk();
+      while (chunk.status === 409 && (chunk.body as ErrorBody).error.code === 'CHUNK_NOT_READY') chunk = await fetchChunk();
       if (chunk.status !== 206) throw new Error(`chunk ${i}: ${chunk.status} ${JSON.stringify(chunk.body)}`);
       const bytes = buffer.subarray(0, chunk.length);
       const sha = createHash('sha256').update(bytes).digest('hex');

@@ -65,11 +65,14 @@ describe('an agent that dies in the middle of a transfer', () => {
       const transfer = await startUpload(world.engineer, device.id, sessionId, source, '/service/crash.bin', { manifest });
       const final = hostPathOf(world.fleet.get(device.serial), '/service/crash.bin');
       const stopWatching = watchFinalName(final, manifest.size);
-      await tusUpload(world.engineer, transfer.id, source);
+      // the agent is asking while the console sends: chunks go straight through at the agent's
+      // (capped) pace, and the crash cuts one off mid-way — the upload sends it again
+      const uploading = tusUpload(world.engineer, transfer.id, source, { retryDelays: [200, 500, 1000, 2000, 4000] });
       await waitFor(async () => (await world.engineer.get<TransferDetail>(`/api/v1/transfers/${transfer.id}`)).body.deliveredBytes >= TRANSFER_CHUNK_BYTES, { timeoutMs: 30_000, what: 'a chunk delivered' });
       const before = (await world.engineer.get<TransferDetail>(`/api/v1/transfers/${transfer.id}`)).body;
       expect(before.deliveredBytes).toBeLessThan(manifest.size);
       await world.fleet.inject(device.serial, 'agent-crash');
+      await uploading;
 
       const done = await waitForState(world.engineer, transfer.id, 'completed', 90_000);
       expect(done.attempts).toBeGreaterThanOrEqual(2);
@@ -88,17 +91,20 @@ describe('an agent that dies in the middle of a transfer', () => {
       const transfer = await startUpload(world.engineer, device.id, sessionId, source, '/service/orphan.bin', { manifest });
       const member = world.fleet.get(device.serial);
       const partial = `${hostPathOf(member, '/service/orphan.bin')}.tether-part`;
-      await tusUpload(world.engineer, transfer.id, source);
+      // sent at the agent's pace (it is asking): the session ends before the upload is through
+      const uploading = tusUpload(world.engineer, transfer.id, source, { retryDelays: [200, 500, 1000] }).then(() => 'uploaded', () => 'stopped');
       await waitFor(async () => (await world.engineer.get<TransferDetail>(`/api/v1/transfers/${transfer.id}`)).body.deliveredBytes >= TRANSFER_CHUNK_BYTES, { timeoutMs: 30_000, what: 'a chunk delivered' });
       // the agent is cut off (no goodbye) for a while; meanwhile the engineer ends the session
-      await world.fleet.inject(device.serial, 'network-flap', 4000);
+      await world.fleet.inject(device.serial, 'network-flap', 8000);
       await world.engineer.post(`/api/v1/sessions/${sessionId}/end`);
       expect((await waitForState(world.engineer, transfer.id, 'canceled')).state).toBe('canceled');
+      expect(await uploading).toBe('stopped');
       expect((await stat(partial)).size).toBeGreaterThanOrEqual(TRANSFER_CHUNK_BYTES); // left behind while away
       // back online, no command comes for it: the agent looks at what it kept and drops it
       await waitFor(() => stat(partial).then(() => undefined, () => true), { timeoutMs: 30_000, what: 'the partial file removed' });
-      const cancel = (await localAudit(member)).find((e) => e.action === 'transfer.cancel' && e.detail.transferId === transfer.id);
-      expect(cancel?.detail).toMatchObject({ partialRemoved: true });
+      // the audit line follows the removal
+      const cancel = await waitFor(async () => (await localAudit(member)).find((e) => e.action === 'transfer.cancel' && e.detail.transferId === transfer.id), { what: 'the cancel in the local audit' });
+      expect(cancel.detail).toMatchObject({ partialRemoved: true });
     }, 90_000);
   });
 

@@ -38,7 +38,7 @@ describe('parseAgentConfig', () => {
       outboundQueueLimit: 50,
       backoff: { baseMs: 10, maxMs: 100 },
     });
-    expect(config.proxy?.url).toBe('http://proxy.hospital.local:3128');
+    expect(config.proxy).toEqual({ url: 'http://proxy.hospital.local:3128', username: 'u', password: 'p', noProxy: 'localhost' });
     expect(config.outboundQueueLimit).toBe(50);
     expect(config.backoff).toEqual({ baseMs: 10, maxMs: 100 });
   });
@@ -136,12 +136,18 @@ describe('parseAgentConfig with the console’s proxy settings shape', () => {
     expect(parseAgentConfig({ ...minimal, proxy: { mode: 'none' } }).proxy).toBeUndefined();
   });
 
-  it('refuses pac and system modes with CONFIG_INVALID saying the device does not support them', () => {
-    for (const proxy of [{ mode: 'pac', pacUrl: 'http://wpad.hospital.local/proxy.pac' }, { mode: 'system' }]) {
-      const err = refusal({ ...minimal, proxy });
-      expect(err.code).toBe('CONFIG_INVALID');
-      expect(err.message).toContain(`the ${proxy.mode} proxy mode is not supported on the device yet`);
-    }
+  it('keeps pac and system modes as they are, sign-ins with their passwords included', () => {
+    const pac = { mode: 'pac', pacUrl: 'http://wpad.hospital.local/proxy.pac', signIns: [{ proxy: 'proxy.hospital.local:3128', username: 'svc', password: 'secret' }] };
+    expect(parseAgentConfig({ ...minimal, proxy: pac }).proxy).toEqual(pac);
+    expect(parseAgentConfig({ ...minimal, proxy: { mode: 'system' } }).proxy).toEqual({ mode: 'system' });
+  });
+
+  it('refuses a bad PAC URL or sign-in naming the field', () => {
+    const scheme = refusal({ ...minimal, proxy: { mode: 'pac', pacUrl: 'ftp://wpad.hospital.local/proxy.pac' } });
+    expect(scheme.code).toBe('CONFIG_INVALID');
+    expect(scheme.message).toContain('proxy.pacUrl: the PAC URL must start with http://, https:// or file://');
+    const signIn = refusal({ ...minimal, proxy: { mode: 'system', signIns: [{ proxy: 'no port', username: 'svc' }] } });
+    expect(signIn.message).toContain('proxy.signIns.0.proxy: write the proxy as host:port');
   });
 
   it('refuses a malformed shared proxy naming the field', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TetherError } from '../../../src/shared/errors.ts';
 import { ProxySettingsSchema, type ProxySettings } from '../../../src/shared/proxy.ts';
-import { ProxyResolver, environmentProxyLookup, firstUsableRoute } from '../../../src/main/services/proxy-resolver.ts';
+import { ProxyResolver, environmentProxyLookup, firstUsableRoute } from '../../../src/shared/node/proxy-resolver.ts';
 import { tempDir } from '../../helpers/server.ts';
 
 const PAC = `function FindProxyForURL(url, host) {
@@ -16,6 +16,12 @@ const PAC = `function FindProxyForURL(url, host) {
   if (host === "nothing.test") return "SOCKS 127.0.0.1:1080";
   if (host === "throws.test") throw new Error("boom");
   return "PROXY 127.0.0.1:3128; DIRECT";
+}`;
+
+/** Never answers for one host: a script bug that must not freeze whoever evaluates it. */
+const LOOPING_PAC = `function FindProxyForURL(url, host) {
+  if (host === "stuck.test") { var n = 0; while (true) { n++; } }
+  return "PROXY 127.0.0.1:3128";
 }`;
 
 /** A loopback HTTP server serving PAC scripts by path, counting requests. */
@@ -29,6 +35,12 @@ beforeAll(async () => {
     if (req.url === '/proxy.pac') {
       res.writeHead(200, { 'content-type': 'application/x-ns-proxy-autoconfig' });
       res.end(PAC);
+    } else if (req.url === '/loops.pac') {
+      res.writeHead(200);
+      res.end(LOOPING_PAC);
+    } else if (req.url === '/loops-on-load.pac') {
+      res.writeHead(200);
+      res.end('while (true) {}\nfunction FindProxyForURL(url, host) { return "DIRECT"; }');
     } else if (req.url === '/broken.pac') {
       res.writeHead(200);
       res.end('function FindProxyForURL(url, host) { return "DIRECT" ');
@@ -44,8 +56,8 @@ afterAll(async () => {
   await new Promise<void>((resolve) => pacServer.close(() => resolve()));
 });
 
-function resolverFor(settings: ProxySettings, password?: string, system = () => Promise.resolve('DIRECT')): ProxyResolver {
-  return new ProxyResolver({ settings: () => settings, password: () => password, system });
+function resolverFor(settings: ProxySettings, password?: string, system = () => Promise.resolve('DIRECT'), signInPasswords: Record<string, string> = {}): ProxyResolver {
+  return new ProxyResolver({ settings: () => settings, password: () => password, system, signInPassword: (proxy) => signInPasswords[proxy], pacTimeoutMs: 300 });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<TetherError> {
@@ -76,17 +88,17 @@ describe('ProxyResolver', () => {
 
   it('uses the manual proxy with the username from settings and the password from the vault', async () => {
     const route = await resolverFor({ mode: 'manual', url: 'http://127.0.0.1:3128', username: 'user' }, 'pass').resolve('https://server.test/');
-    expect(route).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128', username: 'user', password: 'pass' });
+    expect(route).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128', chosenBy: 'manual', username: 'user', password: 'pass' });
   });
 
   it('evaluates a PAC script served over HTTP, per host, and fetches it once', async () => {
     const resolver = resolverFor({ mode: 'pac', pacUrl: `${pacBase}/proxy.pac` });
     const before = served.length;
     expect(await resolver.resolve('https://a.direct.test/')).toEqual({ kind: 'direct' });
-    expect(await resolver.resolve('https://server.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128' });
+    expect(await resolver.resolve('https://server.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128', chosenBy: 'pac' });
     // SOCKS is skipped for the first entry this console can use
-    expect(await resolver.resolve('https://socks.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3129' });
-    expect(await resolver.resolve('https://secure.test/')).toEqual({ kind: 'proxy', url: 'https://127.0.0.1:3443' });
+    expect(await resolver.resolve('https://socks.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3129', chosenBy: 'pac' });
+    expect(await resolver.resolve('https://secure.test/')).toEqual({ kind: 'proxy', url: 'https://127.0.0.1:3443', chosenBy: 'pac' });
     expect(served.slice(before)).toEqual(['/proxy.pac']);
     resolver.invalidate();
     await resolver.resolve('https://server.test/');
@@ -97,7 +109,7 @@ describe('ProxyResolver', () => {
     const path = join(tempDir('pac-'), 'proxy.pac');
     writeFileSync(path, PAC);
     const route = await resolverFor({ mode: 'pac', pacUrl: pathToFileURL(path).href }).resolve('https://server.test/');
-    expect(route).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128' });
+    expect(route).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128', chosenBy: 'pac' });
   });
 
   it('answers CONFIG_INVALID for a PAC script that does not compile, is missing, throws, or names nothing usable', async () => {
@@ -116,16 +128,53 @@ describe('ProxyResolver', () => {
     expect(nothing.message).toContain('SOCKS 127.0.0.1:1080');
   });
 
+  it('stops a PAC script that never returns with a clear CONFIG_INVALID, and refuses it without running it again', async () => {
+    const resolver = resolverFor({ mode: 'pac', pacUrl: `${pacBase}/loops.pac` });
+    expect(await resolver.resolve('https://server.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128', chosenBy: 'pac' });
+    const stuck = await refusal(resolver.resolve('https://stuck.test/'));
+    expect(stuck.code).toBe('CONFIG_INVALID');
+    expect(stuck.message).toBe(`the PAC script at ${pacBase}/loops.pac did not finish for stuck.test within 300 ms (a loop that never ends?); it is not used until it is fixed`);
+    expect(stuck.details).toEqual({ pac: 'timeout', timeoutMs: 300 });
+    // the same script is refused for every host now, without being fetched or run again
+    const before = served.length;
+    expect((await refusal(resolver.resolve('https://server.test/'))).message).toBe(stuck.message);
+    expect(served.length).toBe(before);
+    // until it is loaded afresh (the settings were saved again)
+    resolver.invalidate();
+    expect(await resolver.resolve('https://server.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128', chosenBy: 'pac' });
+    expect(served.slice(before)).toEqual(['/loops.pac']);
+  });
+
+  it('stops a PAC script whose top level never finishes loading, and does not load it again for the next connection', async () => {
+    const resolver = resolverFor({ mode: 'pac', pacUrl: `${pacBase}/loops-on-load.pac` });
+    const before = served.length;
+    const stuck = await refusal(resolver.resolve('https://server.test/'));
+    expect(stuck.code).toBe('CONFIG_INVALID');
+    expect(stuck.message).toContain('did not finish loading within 300 ms');
+    expect((await refusal(resolver.resolve('https://other.test/'))).message).toBe(stuck.message);
+    expect(served.slice(before)).toEqual(['/loops-on-load.pac']);
+  });
+
+  it('gives a proxy chosen by PAC or the system the sign-in kept for its host:port, and no other proxy any', async () => {
+    const signIns = [{ proxy: '127.0.0.1:3128', username: 'ward7' }];
+    const pac = resolverFor({ mode: 'pac', pacUrl: `${pacBase}/proxy.pac`, signIns }, undefined, undefined, { '127.0.0.1:3128': 'secret' });
+    expect(await pac.resolve('https://server.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3128', chosenBy: 'pac', username: 'ward7', password: 'secret' });
+    expect(await pac.resolve('https://socks.test/')).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:3129', chosenBy: 'pac' });
+    const system = resolverFor({ mode: 'system', signIns: [{ proxy: 'Proxy.Hospital.test:8080', username: 'ward7' }] }, undefined, () => Promise.resolve('PROXY proxy.hospital.test:8080'));
+    // host names compare without case; a sign-in without a saved password sends the user name alone
+    expect(await system.resolve('https://server.test/')).toEqual({ kind: 'proxy', url: 'http://proxy.hospital.test:8080', chosenBy: 'system', username: 'ward7', password: undefined });
+  });
+
   it('takes the system answer in PAC form', async () => {
     const route = await resolverFor({ mode: 'system' }, undefined, () => Promise.resolve('PROXY 127.0.0.1:8080')).resolve('https://server.test/');
-    expect(route).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:8080' });
+    expect(route).toEqual({ kind: 'proxy', url: 'http://127.0.0.1:8080', chosenBy: 'system' });
   });
 });
 
 describe('PAC answers and the environment as the system proxy', () => {
   it('picks the first usable entry of a PAC answer', () => {
     expect(firstUsableRoute('DIRECT; PROXY a:1', 'x')).toEqual({ kind: 'direct' });
-    expect(firstUsableRoute(' proxy a.test:8080 ; DIRECT', 'x')).toEqual({ kind: 'proxy', url: 'http://a.test:8080' });
+    expect(firstUsableRoute(' proxy a.test:8080 ; DIRECT', 'x')).toEqual({ kind: 'proxy', url: 'http://a.test:8080', chosenBy: 'pac' });
     expect(() => firstUsableRoute('PROXY no-port', 'the test')).toThrow(/names no usable proxy/);
   });
 

@@ -11,6 +11,19 @@ import { rowFacts } from './report.ts';
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
+/**
+ * How the report is printed to PDF, in Electron's `printToPDF` terms (margins in inches):
+ * the Electron adapter passes exactly this, and the PDF test prints with the same page in
+ * Chromium. Margins are explicit because Electron's default (about 1 cm) and Chromium's
+ * CDP default (none) differ; 14 mm matches the page's own `@page` rule for the browser's print.
+ */
+export const REPORT_PDF_OPTIONS = {
+  pageSize: 'A4',
+  printBackground: true,
+  preferCSSPageSize: true,
+  margins: { top: 14 / 25.4, bottom: 14 / 25.4, left: 14 / 25.4, right: 14 / 25.4 },
+} as const;
+
 const LEVEL_LABELS = { ok: 'OK', warning: 'Warning', blocked: 'Blocked', 'not-run': 'Not checked' } as const;
 
 const STYLE = `
