@@ -26,8 +26,12 @@ type Actor = Pick<AuditInput, 'actorType' | 'actorId' | 'actorName' | 'ip'>;
 const SYSTEM_ACTOR: Actor = { actorType: 'system', actorName: 'tether-server', ip: null };
 const userActor = (p: Principal, ip: string | null): Actor => ({ actorType: 'user', actorId: p.id, actorName: p.username, ip });
 const FLUSH_EVERY_MS = 1000;
-/** The tunnel's command may run a little past its session's end: the session's end closes the tunnel first. */
-const SESSION_GRACE_MS = 60_000;
+/**
+ * The tunnel's command lives as long as the tunnel may: its session's end (extensions
+ * included) or the tunnel's close cancels it first, so its own expiry only bounds a
+ * command the server forgot — one day, the longest a session can be extended to in practice.
+ */
+const TUNNEL_COMMAND_TTL_MS = 24 * 3600 * 1000;
 
 /** How the console reached the API, so the relay endpoint it is told names the same host. */
 export interface ClientOrigin {
@@ -99,10 +103,9 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     const device = session && (await this.ctx.db.selectFrom('devices').selectAll().where('id', '=', session.device_id).executeTakeFirst());
     if (!session || !device || !inScope(principal, device.customer_id)) throw new TetherError('NOT_FOUND', `no session ${sessionId}`);
     let target;
-    let active;
     try {
       if (!can(principal, 'command')) throw new TetherError('FORBIDDEN', `your role (${principal.role}) may not open tunnels`);
-      active = await this.sessions.requireControlledSession(principal, sessionId, device.id, 'tunnel');
+      await this.sessions.requireControlledSession(principal, sessionId, device.id, 'tunnel');
       target = isDeviceModelId(device.model_id) ? tunnelTargetOf(device.model_id, targetId) : undefined;
       if (!target) throw new TetherError('TUNNEL_TARGET_NOT_ALLOWED', `this device model allows no tunnel to “${targetId}”`, { targetId });
     } catch (err) {
@@ -117,8 +120,8 @@ export class TunnelService implements SessionTunnels, RelayHooks {
       await trx.insertInto('tunnels').values(row).execute();
       const command = await this.commands.enqueueIn(
         trx,
-        // the command runs as long as the tunnel, which cannot outlive its session
-        { deviceId: device.id, customerId: device.customer_id, name: 'open-tunnel', params: { tunnelId: id, targetId: target.id, relay: this.endpoint('agent', id, origin) }, sessionId, ttlMs: Math.max(settings.setupTimeoutMs, Number(active.expires_at ?? now) - now + SESSION_GRACE_MS) },
+        // the command runs as long as the tunnel, which cannot outlive its session; the agent dials the host it polls
+        { deviceId: device.id, customerId: device.customer_id, name: 'open-tunnel', params: { tunnelId: id, targetId: target.id, relay: this.endpoint('agent', id, origin) }, sessionId, ttlMs: TUNNEL_COMMAND_TTL_MS },
         { actorType: 'user', actorId: principal.id, actorName: principal.username, ip },
       );
       await trx.updateTable('tunnels').set({ command_id: command.id }).where('id', '=', id).execute();

@@ -20,6 +20,8 @@ export interface TunnelHandlerDeps {
   /** The device certificate, key and secret (mTLS and the second factor on the relay). */
   identity: { certificatePem: string; privateKeyPem: string; deviceSecret: string };
   serverCaPem: string;
+  /** The server as this agent reaches it: the relay is dialed on the same host (the console may know it by another name). */
+  serverUrl: string;
   audit: Pick<LocalAuditFile, 'append'>;
 }
 
@@ -41,8 +43,11 @@ async function runTunnel(params: OpenTunnelParams, context: HandlerContext, deps
     deps.audit.append('tunnel.refused', 'denied', { tunnelId: params.tunnelId, targetId: params.targetId, reason: 'target not offered by this model' });
     throw new TetherError('TUNNEL_TARGET_NOT_ALLOWED', `this device offers no tunnel to “${params.targetId}”`);
   }
+  const server = new URL(deps.serverUrl);
+  const fallback = new URL(tunnelAgentPath(params.tunnelId), server);
+  fallback.protocol = 'wss:';
   const link = await dialTunnelLink({
-    relay: params.relay,
+    relay: { host: server.hostname.replace(/^\[|\]$/g, ''), port: params.relay.port, fallbackUrl: fallback.toString() },
     path: tunnelAgentPath(params.tunnelId),
     headers: { [TUNNEL_WIRE.deviceSecretHeader]: deps.identity.deviceSecret },
     ca: deps.serverCaPem,

@@ -7,7 +7,7 @@ import { TunnelTicketSchema, TunnelViewSchema, type TunnelTicket, type TunnelVie
 import { type BackoffPolicy, backoffDelay } from '../../../shared/backoff.ts';
 import { TetherError } from '../../../shared/errors.ts';
 import type { TunnelItem, TunnelLinkState } from '../../../shared/ipc.ts';
-import { dialTunnelLink } from '../../../shared/node/tunnel-link.ts';
+import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '../../../shared/node/tunnel-link.ts';
 import { TUNNEL_END_CAUSE_TEXT, TUNNEL_WIRE, tunnelConsolePath } from '../../../shared/tunnels.ts';
 import { carryConnection } from './carry-connection.ts';
 
@@ -32,9 +32,6 @@ export interface LocalTunnelOptions {
   onChange: (urgent: boolean) => void;
 }
 
-/** Per-stream and per-link HTTP/2 flow-control windows: big enough for throughput, bounded per stream. */
-const STREAM_WINDOW = 1024 * 1024;
-const LINK_WINDOW = 16 * 1024 * 1024;
 /** Refusals after which dialing again cannot help: the tunnel is over, or the user may not use it. */
 const FINAL_CODES = new Set(['TUNNEL_NOT_OPEN', 'NOT_FOUND', 'FORBIDDEN', 'SESSION_NOT_ACTIVE', 'TOKEN_INVALID', 'NOT_SIGNED_IN']);
 
@@ -211,10 +208,11 @@ export class LocalTunnel {
     return new Promise((resolve, reject) => {
       const session = http2.connect('http://tunnel.invalid', {
         createConnection: () => stream,
-        settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
+        // the windows the relay and the agent use: larger link windows can deadlock node:http2 peers (docs/architecture.md)
+        settings: TUNNEL_H2_SETTINGS,
       });
       session.once('connect', () => {
-        session.setLocalWindowSize(LINK_WINDOW);
+        session.setLocalWindowSize(TUNNEL_LINK_WINDOW);
         session.off('error', reject);
         session.on('error', () => undefined);
         session.once('close', () => this.linkLost(session));
