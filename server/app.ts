@@ -138,7 +138,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   await app.register(async (api) => {
-    api.get('/health', { schema: { tags: ['meta'], summary: 'Liveness and version', response: { 200: HealthResponseSchema } } }, async () => ({ status: 'ok' as const, version: TETHER_VERSION }));
+    api.get('/health', { schema: { tags: ['meta'], summary: 'Liveness and version', response: { 200: HealthResponseSchema } } }, async () => ({ status: 'ok' as const, version: TETHER_VERSION, relay: tunnels.advertisedPorts }));
     api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await api.register(authRoutes(ctx, auth));
     await api.register(userRoutes(auth, users));

@@ -18,8 +18,8 @@ export interface RelayHooks {
   /** Admits a leg of a tunnel (ticket and token, or certificate and secret); refusals are audited there and thrown. */
   admit(leg: TunnelLeg, tunnelId: string, request: IncomingMessage): Promise<void>;
   attached(leg: TunnelLeg, tunnelId: string, path: TunnelPath): void;
-  /** The agent's leg went away while the tunnel was open. */
-  agentLost(tunnelId: string): void;
+  /** The agent's leg went away while the tunnel was open; `sessionEnded` when the agent said its session ended (GOAWAY). */
+  agentLost(tunnelId: string, sessionEnded: boolean): void;
 }
 
 interface LiveTunnel {
@@ -178,11 +178,16 @@ export class TunnelRelay {
       if (!session.destroyed) session.setLocalWindowSize(TUNNEL_LINK_WINDOW);
     });
     tunnel.agent = { session, socket };
+    // an agent whose session was revoked at the device says so before it leaves (the server may hear of it later)
+    let sessionEnded = false;
+    session.on('goaway', (_code: number, _last: number, data?: Buffer) => {
+      if (data?.toString() === TUNNEL_WIRE.goawaySessionEnded) sessionEnded = true;
+    });
     session.on('close', () => {
       socket.destroy();
       if (tunnel.agent?.session !== session) return;
       tunnel.agent = undefined;
-      if (!tunnel.closing) this.hooks.agentLost(tunnel.id);
+      if (!tunnel.closing) this.hooks.agentLost(tunnel.id, sessionEnded);
     });
     if (previous) {
       previous.session.destroy();

@@ -42,7 +42,9 @@ export async function redeemTicketIn(trx: Trx, ticket: string, tunnel: Pick<Tunn
   const row = await trx.selectFrom('tunnel_tickets').selectAll().where('ticket_hash', '=', hash).executeTakeFirst();
   if (!row) return 'unknown ticket';
   if (row.used_at !== null) return 'ticket replayed: it was used before';
-  await trx.updateTable('tunnel_tickets').set({ used_at: now }).where('ticket_hash', '=', hash).where('used_at', 'is', null).execute();
+  const spent = await trx.updateTable('tunnel_tickets').set({ used_at: now }).where('ticket_hash', '=', hash).where('used_at', 'is', null).executeTakeFirst();
+  // two attempts with one ticket at once: only one of them spends it (on a store without serialised transactions too)
+  if (spent.numUpdatedRows === 0n) return 'ticket replayed: it was used before';
   if (Number(row.expires_at) <= now) return 'ticket expired';
   if (row.tunnel_id !== tunnel.id || row.session_id !== tunnel.session_id || row.device_id !== tunnel.device_id || row.target_id !== tunnel.target_id) return 'ticket is for another tunnel';
   if (row.user_id !== userId) return 'ticket was issued to another user';

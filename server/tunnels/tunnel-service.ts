@@ -90,6 +90,12 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     return { ...this.ports };
   }
 
+  /** The relay ports clients are told (what a site's firewall must let out): the bound ones, or the unreachable one while `direct` is off. */
+  get advertisedPorts(): { agentPort: number; consolePort: number } {
+    const settings = this.ctx.config.tunnels;
+    return settings.direct ? this.relayPorts : { agentPort: settings.unreachablePort, consolePort: settings.unreachablePort };
+  }
+
   /** Server shutdown: every tunnel still open closes (SERVER_STOPPED), then the ports. */
   async stop(): Promise<void> {
     this.unsubscribe();
@@ -216,8 +222,8 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     this.onAttached(leg, tunnelId, path).catch((err: unknown) => this.ctx.log.error({ err, tunnelId }, 'could not record a tunnel leg'));
   }
 
-  agentLost(tunnelId: string): void {
-    this.closeTunnel(tunnelId, 'AGENT_LOST', SYSTEM_ACTOR).catch((err: unknown) => this.ctx.log.error({ err, tunnelId }, 'could not close a tunnel whose device left'));
+  agentLost(tunnelId: string, sessionEnded: boolean): void {
+    this.closeTunnel(tunnelId, sessionEnded ? 'SESSION_ENDED' : 'AGENT_LOST', SYSTEM_ACTOR).catch((err: unknown) => this.ctx.log.error({ err, tunnelId }, 'could not close a tunnel whose device left'));
   }
 
   private async admitConsole(tunnelId: string, request: IncomingMessage): Promise<void> {

@@ -79,6 +79,8 @@ export const TUNNEL_WIRE = {
   deviceSecretHeader: 'tether-device-secret',
   /** WebSocket subprotocol of the 443 fallback, both legs. */
   wsProtocol: 'tether-tunnel.v1',
+  /** GOAWAY data the agent sends when it leaves because its session ended (revoked at the device). */
+  goawaySessionEnded: 'SESSION_ENDED',
 } as const;
 
 /** Paths of the upgrade requests; the same path on the relay port and, as a WebSocket, on the API port. */

@@ -11,6 +11,9 @@ import type { DeviceAdapter } from '../device.ts';
 import type { CommandExecutor, HandlerContext } from '../executor.ts';
 import type { LocalAuditFile } from '../local-audit.ts';
 
+/** Time for a GOAWAY to leave before the link is cut. */
+const GOAWAY_FLUSH_MS = 100;
+
 type OpenTunnelParams = z.output<(typeof TUNNEL_COMMANDS)['open-tunnel']['params']>;
 type OpenTunnelResult = z.output<(typeof TUNNEL_COMMANDS)['open-tunnel']['result']>;
 
@@ -113,11 +116,25 @@ function carry(link: Duplex, path: TunnelPath, params: OpenTunnelParams, target:
 
   return new Promise((resolve) => {
     let session: http2.ServerHttp2Session | undefined;
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       context.signal.removeEventListener('abort', end);
       for (const socket of sockets) socket.destroy();
-      session?.destroy();
-      link.destroy();
+      const reason: unknown = context.signal.aborted ? context.signal.reason : undefined;
+      if (session && !session.destroyed && reason instanceof TetherError && reason.code === 'SESSION_ENDED') {
+        // the relay hears why before the link goes: the server may learn of a revocation here only later
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR, 0, Buffer.from(TUNNEL_WIRE.goawaySessionEnded));
+        const closing = session;
+        setTimeout(() => {
+          closing.destroy();
+          link.destroy();
+        }, GOAWAY_FLUSH_MS).unref();
+      } else {
+        session?.destroy();
+        link.destroy();
+      }
       resolve(figures);
     };
     server.on('session', (s) => {

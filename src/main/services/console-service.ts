@@ -31,6 +31,7 @@ import type { PreflightService, SignedInServer } from './preflight-service.ts';
 import type { ProxyService } from './proxy-service.ts';
 import type { TunnelManager } from './tunnels/tunnel-manager.ts';
 import type { TunnelTerminals } from './tunnels/tunnel-terminals.ts';
+import { HealthResponseSchema } from '../../shared/api/index.ts';
 
 export interface ConsoleServiceDeps {
   profiles: ProfileService;
@@ -76,6 +77,7 @@ export class ConsoleService {
   private connection: ServerConnection | undefined;
   private session: SessionState = { signedIn: false };
   private connectionState: ConnectionState | null = null;
+  private relayPorts: readonly number[] = [];
 
   constructor(private readonly deps: ConsoleServiceDeps) {}
 
@@ -99,7 +101,7 @@ export class ConsoleService {
 
   /** The server signed in to, for the pre-flight's derived profile; null when signed out. */
   signedInServer(): SignedInServer | null {
-    return this.session.signedIn && this.connection ? { url: this.connection.target.url, caPem: this.connection.target.caPem } : null;
+    return this.session.signedIn && this.connection ? { url: this.connection.target.url, caPem: this.connection.target.caPem, relayPorts: this.relayPorts } : null;
   }
 
   async shutdown(): Promise<void> {
@@ -302,6 +304,14 @@ export class ConsoleService {
   private adopt(connection: ServerConnection, profile: Profile, user: z.infer<typeof UserSchema>): SessionState {
     this.session = { signedIn: true, user, profile, serverUrl: connection.target.url };
     connection.startLive();
+    this.relayPorts = [];
+    // the relay's ports join the derived pre-flight profile once known (an older server tells none)
+    connection
+      .call('GET', '/health', HealthResponseSchema)
+      .then((health) => {
+        if (this.connection === connection) this.relayPorts = [health.relay.agentPort, health.relay.consolePort];
+      })
+      .catch(() => undefined);
     // transfers of this profile continue in the background; a failure shows on each transfer
     void this.deps.transfers.attach(connection, `${profile.id}/${user.id}`);
     this.deps.tunnels.attach(connection);

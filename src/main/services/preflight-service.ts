@@ -22,6 +22,8 @@ export interface SignedInServer {
   url: string;
   /** The CA the connection pins: a run trusts it, so the server's own rows are judged fairly. */
   caPem: string | null;
+  /** The tunnel relay's ports, once the server told them. */
+  relayPorts?: readonly number[];
 }
 
 export interface PreflightServiceDeps {
@@ -150,7 +152,7 @@ export class PreflightService {
       ...this.deps.settings.get().preflightProfiles.map((profile) => ({ source: 'custom' as const, profile })),
     ];
     const server = this.deps.server();
-    if (server) entries.push({ source: 'server', profile: profileForServer(server.url) });
+    if (server) entries.push({ source: 'server', profile: profileForServer(server.url, server.relayPorts) });
     return entries;
   }
 

@@ -1,7 +1,10 @@
+import type { Role } from '../../shared/api/auth.ts';
+import type { DeviceDetail } from '../../shared/api/fleet.ts';
 import type { SessionView } from '../../shared/api/sessions.ts';
 import { END_CAUSE_TEXT, SESSION_SCOPES, type ServiceSessionState, type SessionEndCause, type SessionPerson, type SessionScope } from '../../shared/sessions.ts';
 import { roleIn } from '../stores/service-session-reducers.ts';
 import { humanizeKey } from './format.ts';
+import { actionBlockedReason } from './permissions.ts';
 import { formatDateTime } from './time-format.ts';
 
 /** How the console names the scopes of a session. */
@@ -63,4 +66,36 @@ export function controlsWithScope(session: SessionView | null, userId: string | 
 /** A timeline detail as the engineer reads it: UTC instants the server wrote ("…T10:28:07.000Z") in local time. */
 export function timelineDetail(detail: string | null): string {
   return (detail ?? '').replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g, (iso) => formatDateTime(iso));
+}
+
+/** What a scope-gated tab does, in words for its explanation ("Browsing and transferring files", "the files appear here"). */
+export interface ScopedWork {
+  scope: SessionScope;
+  /** "Browsing and transferring files needs …" */
+  needs: string;
+  /** "Waiting for the customer’s consent; <whenActive>." */
+  whenActive: string;
+  /** "… only they can <controllerOnly>." */
+  controllerOnly: string;
+}
+
+/** Why scope-gated work is not possible here now (and whether asking for a session would help), or null. */
+export function scopeBlockedReason(
+  work: ScopedWork,
+  session: SessionView | null,
+  userId: string | null,
+  role: Role | undefined,
+  detail: Pick<DeviceDetail, 'status' | 'serial'>,
+): { text: string; canRequest: boolean } | null {
+  const blocked = actionBlockedReason(role);
+  if (blocked) return { text: blocked, canRequest: false };
+  if (controlsWithScope(session, userId, work.scope)) return null;
+  const label = SCOPE_LABELS[work.scope];
+  if (!session) {
+    const offline = detail.status !== 'online' ? ` ${detail.serial} is ${detail.status}; a session needs the device online.` : '';
+    return { text: `${work.needs} needs an active service session with the ${label} scope, which the customer consents to.${offline}`, canRequest: detail.status === 'online' };
+  }
+  if (session.state === 'awaiting-consent') return { text: `Waiting for the customer’s consent; ${work.whenActive}.`, canRequest: false };
+  if (roleIn(session, userId) !== 'controller') return { text: `${session.engineer.displayName} is in control of this session; only they can ${work.controllerOnly}.`, canRequest: false };
+  return { text: `This session does not include the ${label} scope. End it and request one with ${label}.`, canRequest: false };
 }

@@ -11,4 +11,9 @@ export * from './transfers.ts';
 
 export const API_PREFIX = '/api/v1';
 
-export const HealthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
+export const HealthResponseSchema = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  /** The tunnel relay's ports (agents, consoles), for network checks; 443 is the fallback for both. */
+  relay: z.object({ agentPort: z.number().int(), consolePort: z.number().int() }),
+});

@@ -240,9 +240,18 @@ describe('console pre-flight', () => {
       expect((await c.call('preflight.profiles', {})).profiles.some((e) => e.source === 'server')).toBe(false);
       await c.call('session.signIn', { profileId: profile.id, username: ts.admin.username, password: ts.admin.password });
 
-      const server = (await c.call('preflight.profiles', {})).profiles.find((e) => e.source === 'server');
       const port = Number(new URL(ts.url).port);
-      expect(server?.profile.targets).toEqual([{ host: '127.0.0.1', port, protocol: 'tls', need: 'required' }]);
+      const { agentPort, consolePort } = ts.server.services.tunnels.relayPorts;
+      // the relay's ports arrive with the server's health answer, just after the sign-in
+      const server = await waitFor(async () => {
+        const entry = (await c.call('preflight.profiles', {})).profiles.find((e) => e.source === 'server');
+        return entry && entry.profile.targets.length === 3 ? entry : undefined;
+      }, { what: 'the relay ports in the derived profile' });
+      expect(server.profile.targets).toEqual([
+        { host: '127.0.0.1', port, protocol: 'tls', need: 'required' },
+        { host: '127.0.0.1', port: agentPort, protocol: 'tls', need: 'preferred', fallbackPort: port },
+        { host: '127.0.0.1', port: consolePort, protocol: 'tls', need: 'preferred', fallbackPort: port },
+      ]);
       const { runId } = await c.call('preflight.run', { profileId: 'tether-server' });
       const done = await finishedRun(c, runId);
       expect(done.report.verdict.status).toBe('ready');

@@ -42,8 +42,10 @@ describe('OpenAPI document', () => {
     expect(await currentOpenApi()).toBe(committed);
   });
 
-  it('answers health without a token', async () => {
+  it('answers health without a token, with the relay ports a site must let out', async () => {
     const res = await ts.anonymous.get<{ status: string; version: string }>('/api/v1/health');
-    expect(res.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    const { agentPort, consolePort } = ts.server.services.tunnels.relayPorts;
+    expect(agentPort).toBeGreaterThan(0);
+    expect(res.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), relay: { agentPort, consolePort } });
   });
 });

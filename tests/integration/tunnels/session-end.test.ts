@@ -54,6 +54,26 @@ describe('tunnel and session end', () => {
     expect(entry?.detail).toMatchObject({ endCause: 'SESSION_ENDED', consolePath: 'direct', agentPath: 'direct', connections: 1 });
   }, 30_000);
 
+  it('closes a tunnel when the customer revokes consent at the device, both legs at once', async () => {
+    const session = await openSession(world.engineer, world.device.id);
+    const opened = await openTunnel(world.engineer, session.id);
+    const client = await connectTunnelClient({ tunnelId: opened.tunnel.id, link: opened.link, token: world.engineer.token!, ca: world.ts.ca });
+    await waitForTunnel(world.engineer, opened.tunnel.id, 'open');
+    const stream = await client.connect();
+    stream.on('error', () => undefined);
+    stream.write(Buffer.alloc(1024, 1));
+    await waitFor(() => world.echo.sockets.size === 1, { what: 'the device connected to its service' });
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+    // the operator at the device withdraws consent: the revocation rides the agent's next request
+    world.fleet.revokeSession(world.device.serial, session.id, 'Biomed on duty');
+    await closed;
+    const view = await waitForTunnel(world.engineer, opened.tunnel.id, 'closed');
+    expect(view.endCause).toBe('SESSION_ENDED');
+    await waitFor(() => world.echo.sockets.size === 0, { what: 'target connection closed on the device' });
+    const ended = (await world.engineer.get<{ endCause: string }>(`/api/v1/sessions/${session.id}`)).body;
+    expect(ended.endCause).toBe('CUSTOMER_REVOKED');
+  }, 30_000);
+
   it('closes a tunnel whose device never joins by the setup deadline (SETUP_TIMEOUT) and cancels its command', async () => {
     const device = world.others[0]!;
     const session = await openSession(world.engineer, device.id);

@@ -1,6 +1,5 @@
 import { Alert, Anchor, Breadcrumbs, Button, Checkbox, FileButton, Group, Loader, Modal, Table, Text } from '@mantine/core';
 import { type DragEvent, useEffect, useState } from 'react';
-import type { Role } from '../../../shared/api/auth.ts';
 import type { DeviceDetail } from '../../../shared/api/fleet.ts';
 import type { SessionView } from '../../../shared/api/sessions.ts';
 import type { FileEntry } from '../../../shared/transfers.ts';
@@ -8,30 +7,22 @@ import { FileIcon, FolderIcon } from '../../components/icons.tsx';
 import { formatBytes } from '../../lib/format.ts';
 import { uploadSourceOf } from '../../lib/local-files.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
-import { actionBlockedReason } from '../../lib/permissions.ts';
-import { controlsWithScope } from '../../lib/session-format.ts';
+import { type ScopedWork, scopeBlockedReason } from '../../lib/session-format.ts';
 import { formatDateTime } from '../../lib/time-format.ts';
 import { useBridge, useFiles, useServiceSessions, useSession, useTransfers } from '../../stores/context.ts';
 import { breadcrumbOf } from '../../stores/files-store.ts';
-import { openSessionOf, roleIn } from '../../stores/service-session-reducers.ts';
+import { openSessionOf } from '../../stores/service-session-reducers.ts';
 import { RequestSessionModal } from './RequestSessionModal.tsx';
 import './FilesTab.css';
 
 const FILES_SCOPE = ['files'] as const;
 
-/** Why file work is not possible here now (and whether asking for a session would help), or null. */
-function blockedReason(session: SessionView | null, userId: string | null, role: Role | undefined, detail: DeviceDetail): { text: string; canRequest: boolean } | null {
-  const blocked = actionBlockedReason(role);
-  if (blocked) return { text: blocked, canRequest: false };
-  if (controlsWithScope(session, userId, 'files')) return null;
-  if (!session) {
-    const offline = detail.status !== 'online' ? ` ${detail.serial} is ${detail.status}; a session needs the device online.` : '';
-    return { text: `Browsing and transferring files needs an active service session with the Files scope, which the customer consents to.${offline}`, canRequest: detail.status === 'online' };
-  }
-  if (session.state === 'awaiting-consent') return { text: 'Waiting for the customer’s consent; the files appear here once the session is active.', canRequest: false };
-  if (roleIn(session, userId) !== 'controller') return { text: `${session.engineer.displayName} is in control of this session; only they can work with the device’s files.`, canRequest: false };
-  return { text: 'This session does not include the Files scope. End it and request one with Files.', canRequest: false };
-}
+const FILE_WORK: ScopedWork = {
+  scope: 'files',
+  needs: 'Browsing and transferring files',
+  whenActive: 'the files appear here once the session is active',
+  controllerOnly: 'work with the device’s files',
+};
 
 /**
  * The device's files, inside a service session with the Files scope: browse the allowed
@@ -43,7 +34,7 @@ export function FilesTab({ detail }: { detail: DeviceDetail }) {
   const user = useSession((s) => (s.session?.signedIn ? s.session.user : null));
   const [requesting, setRequesting] = useState(false);
   const session = openSessionOf(sessions);
-  const reason = blockedReason(session, user?.id ?? null, user?.role, detail);
+  const reason = scopeBlockedReason(FILE_WORK, session, user?.id ?? null, user?.role, detail);
 
   if (!sessions) return <Loader size="xs" aria-label="Loading sessions" />;
   if (reason || !session) {

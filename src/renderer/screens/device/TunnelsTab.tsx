@@ -1,6 +1,5 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, Loader, NativeSelect, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import type { Role } from '../../../shared/api/auth.ts';
 import type { DeviceDetail } from '../../../shared/api/fleet.ts';
 import type { SessionView } from '../../../shared/api/sessions.ts';
 import { DEVICE_MODELS } from '../../../shared/device-models.ts';
@@ -9,31 +8,23 @@ import type { TunnelTarget } from '../../../shared/tunnels.ts';
 import { TunnelTerminal } from '../../components/TunnelTerminal.tsx';
 import { describeError } from '../../lib/error-messages.ts';
 import { notifyError } from '../../lib/notify.ts';
-import { actionBlockedReason } from '../../lib/permissions.ts';
-import { controlsWithScope } from '../../lib/session-format.ts';
+import { type ScopedWork, scopeBlockedReason } from '../../lib/session-format.ts';
 import { localAddress, localUrl, pathText, trafficText, tunnelStatusText, usesFallback } from '../../lib/tunnel-format.ts';
 import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { useBridge, useServiceSessions, useSession, useTunnels } from '../../stores/context.ts';
-import { openSessionOf, roleIn } from '../../stores/service-session-reducers.ts';
+import { openSessionOf } from '../../stores/service-session-reducers.ts';
 import { RequestSessionModal } from './RequestSessionModal.tsx';
 import './TunnelsTab.css';
 
 const TUNNEL_SCOPE = ['tunnel'] as const;
 const KIND_HINTS: Readonly<Record<TunnelTarget['kind'], string>> = { http: 'web page', console: 'terminal', vnc: 'VNC desktop', tcp: 'TCP' };
 
-/** Why a tunnel cannot be opened here now (and whether asking for a session would help), or null. */
-function blockedReason(session: SessionView | null, userId: string | null, role: Role | undefined, detail: DeviceDetail): { text: string; canRequest: boolean } | null {
-  const blocked = actionBlockedReason(role);
-  if (blocked) return { text: blocked, canRequest: false };
-  if (controlsWithScope(session, userId, 'tunnel')) return null;
-  if (!session) {
-    const offline = detail.status !== 'online' ? ` ${detail.serial} is ${detail.status}; a session needs the device online.` : '';
-    return { text: `A tunnel to a service port of the device needs an active service session with the Tunnel scope, which the customer consents to.${offline}`, canRequest: detail.status === 'online' };
-  }
-  if (session.state === 'awaiting-consent') return { text: 'Waiting for the customer’s consent; tunnels can be opened once the session is active.', canRequest: false };
-  if (roleIn(session, userId) !== 'controller') return { text: `${session.engineer.displayName} is in control of this session; only they can open tunnels.`, canRequest: false };
-  return { text: 'This session does not include the Tunnel scope. End it and request one with Tunnel.', canRequest: false };
-}
+const TUNNEL_WORK: ScopedWork = {
+  scope: 'tunnel',
+  needs: 'A tunnel to a service port of the device',
+  whenActive: 'tunnels can be opened once the session is active',
+  controllerOnly: 'open tunnels',
+};
 
 /**
  * Tunnels to the device's service ports, inside a session with the Tunnel scope: choose
@@ -45,7 +36,7 @@ export function TunnelsTab({ detail }: { detail: DeviceDetail }) {
   const user = useSession((s) => (s.session?.signedIn ? s.session.user : null));
   const [requesting, setRequesting] = useState(false);
   const session = openSessionOf(sessions);
-  const reason = blockedReason(session, user?.id ?? null, user?.role, detail);
+  const reason = scopeBlockedReason(TUNNEL_WORK, session, user?.id ?? null, user?.role, detail);
 
   if (!sessions) return <Loader size="xs" aria-label="Loading sessions" />;
   return (
