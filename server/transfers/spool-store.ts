@@ -65,12 +65,18 @@ export class EncryptedSpoolStore extends DataStore {
     let index = offset / target.chunkSize;
     let sink: ChunkSink | undefined;
     let lost = false;
-    let sendAgain: TetherError | undefined;
+    /** The answer owed once the body is read: thrown out of the loop, any error would reach the client as "request aborted". */
+    let failure: TetherError | undefined;
+    let drained = 0;
     try {
       for await (const data of stream as AsyncIterable<Buffer>) {
-        // the rest of a body whose chunk could not be passed on: read and dropped, so the
-        // answer is an ordinary one — the offset where the sender continues
-        if (lost) continue;
+        // the rest of a body whose chunk could not be taken: read and dropped (a chunk's worth
+        // at most when it failed), so the client gets its real answer
+        if (lost) {
+          drained += data.length;
+          if (failure && drained > target.chunkSize) throw failure;
+          continue;
+        }
         let rest = data;
         try {
           while (rest.length > 0) {
@@ -89,19 +95,19 @@ export class EncryptedSpoolStore extends DataStore {
             }
           }
         } catch (err) {
-          // thrown out of the loop, an error would be reported as the request's abort: read on, answer after
-          if (!(err instanceof ReceiverLost)) throw err;
+          if (err instanceof ReceiverLost) failure = err.sendAgain;
+          else if (err instanceof TetherError) failure = err;
+          else throw err;
           await sink?.discard();
           sink = undefined;
           lost = true;
-          sendAgain = err.sendAgain;
         }
       }
     } finally {
       // a chunk that did not arrive whole is dropped: the client sends it again from its start
       await sink?.discard();
     }
-    if (sendAgain) throw sendAgain;
+    if (failure) throw failure;
     // the sender is done after this answer: its last chunk must be confirmed first (or sent again)
     if (uploaded === target.size && !lost) await this.handoff?.confirmed(id);
     return uploaded;
