@@ -7,6 +7,8 @@ import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '../../../shar
 import { PartialDownload, commitDownload, removeIfPresent } from './local-files.ts';
 import type { TransferRun } from './transfer-run.ts';
 
+const SAVE_EVERY_MS = 1000;
+
 /** Times a chunk may fail its check before the transfer fails (each time it is fetched again). */
 const CHUNK_ATTEMPTS = 3;
 
@@ -48,7 +50,7 @@ export async function runDownload(run: TransferRun): Promise<void> {
   }
 
   const partialPath = destination + PARTIAL_SUFFIX;
-  const partial = await PartialDownload.open(partialPath, manifest, run.record.verifiedChunks);
+  const partial = await PartialDownload.open(partialPath, manifest);
   try {
     if (partial.chunksVerified !== run.record.verifiedChunks) run.update({ verifiedChunks: partial.chunksVerified }, true);
     run.verified(partial.bytesVerified);
@@ -81,6 +83,7 @@ async function receiveChunks(
   ack: (body: TransferAck) => Promise<unknown>,
 ): Promise<void> {
   let failedChecks = 0;
+  let lastSaved = 0;
   while (!partial.complete) {
     run.signal.throwIfAborted();
     const index = partial.chunksVerified;
@@ -126,7 +129,11 @@ async function receiveChunks(
       continue;
     }
     failedChecks = 0;
-    run.update({ verifiedChunks: partial.chunksVerified }, true);
+    // the count on disk is a hint for the list (the partial file proves itself on resume): saved about once a second
+    const now = Date.now();
+    const persist = now - lastSaved >= SAVE_EVERY_MS || partial.complete;
+    if (persist) lastSaved = now;
+    run.update({ verifiedChunks: partial.chunksVerified }, persist);
     run.verified(partial.bytesVerified);
     await ack({ verifiedChunks: partial.chunksVerified });
     run.progressed();

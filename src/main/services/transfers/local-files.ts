@@ -6,6 +6,9 @@ import { TetherError } from '../../../shared/errors.ts';
 import { fsyncDirectory } from '../../../shared/node/files.ts';
 import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '../../../shared/transfers.ts';
 
+/** Received bytes are written to disk in runs of about this size. */
+const WRITE_RUN_BYTES = 1024 * 1024;
+
 /**
  * The console's files of a download: `<dir>/<name>.tether-part` while chunks arrive, the
  * final name only once the whole file verified, never over an existing file.
@@ -53,13 +56,18 @@ export class PartialDownload {
     private verified: number,
   ) {}
 
-  static async open(path: string, manifest: TransferManifest, verifiedChunks: number): Promise<PartialDownload> {
+  /**
+   * Opens (or starts) the partial file: every whole chunk on disk that matches its hash
+   * counts — also chunks written after the last saved count (it is saved about once a
+   * second, not per chunk) — and the rest is cut off.
+   */
+  static async open(path: string, manifest: TransferManifest): Promise<PartialDownload> {
     const handle = await open(path, existsSync(path) ? 'r+' : 'w+', 0o600);
     try {
       const size = (await handle.stat()).size;
       let whole = createHash('sha256');
       let good = 0;
-      for (let index = 0; index < Math.min(verifiedChunks, manifest.chunks.length); index++) {
+      for (let index = 0; index < manifest.chunks.length; index++) {
         const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
         if (end > size) break;
         const before = whole.copy();
@@ -107,18 +115,30 @@ export class PartialDownload {
     const digest = createHash('sha256');
     const whole = this.whole.copy();
     let position = start;
+    // pieces arrive per TLS record (16 KiB): written in runs of about a MiB
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (!pendingBytes) return;
+      await writeAll(this.handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes), position - pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+    };
     try {
       for await (const data of body) {
         if (position + data.length > end) {
           await this.handle.truncate(start);
           return false;
         }
-        await writeAll(this.handle, data, position);
         digest.update(data);
         whole.update(data);
+        pending.push(data);
+        pendingBytes += data.length;
         position += data.length;
+        if (pendingBytes >= WRITE_RUN_BYTES) await flush();
         onBytes?.(data.length);
       }
+      await flush();
     } catch (err) {
       await this.handle.truncate(start).catch(() => undefined);
       throw err;

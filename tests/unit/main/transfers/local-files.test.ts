@@ -53,7 +53,7 @@ describe('a partial download', () => {
   it('writes verified chunks, synced, and ends with the whole file hash', async () => {
     const { data, manifest } = content(3 * CHUNK + 500);
     const path = join(folder(), `x${PARTIAL_SUFFIX}`);
-    const partial = await PartialDownload.open(path, manifest, 0);
+    const partial = await PartialDownload.open(path, manifest);
     for (let i = 0; i < 4; i++) expect(await partial.receiveChunk(body(chunkOf(data, i)))).toBe(true);
     expect(partial.complete).toBe(true);
     expect(partial.bytesVerified).toBe(data.length);
@@ -65,7 +65,7 @@ describe('a partial download', () => {
   it('refuses a chunk that fails its hash or runs long, and leaves the file at the verified prefix', async () => {
     const { data, manifest } = content(2 * CHUNK);
     const path = join(folder(), `x${PARTIAL_SUFFIX}`);
-    const partial = await PartialDownload.open(path, manifest, 0);
+    const partial = await PartialDownload.open(path, manifest);
     expect(await partial.receiveChunk(body(chunkOf(data, 0)))).toBe(true);
     const flipped = Buffer.from(chunkOf(data, 1));
     flipped[100] = flipped[100]! ^ 0xff;
@@ -81,12 +81,12 @@ describe('a partial download', () => {
     await partial.close();
   });
 
-  it('resumes from the persisted count: cuts bytes never acknowledged, and hashes the prefix once', async () => {
+  it('resumes from what the file proves: every whole chunk matching its hash counts, a torn one is cut off', async () => {
     const { data, manifest } = content(4 * CHUNK + 7);
     const path = join(folder(), `x${PARTIAL_SUFFIX}`);
-    // a crash after chunk 3 was written but before its count was persisted: 2 verified, 3 on disk (one torn)
+    // a crash in the middle of chunk 3: 2 whole chunks on disk, then half of the third
     writeFileSync(path, data.subarray(0, 2 * CHUNK + CHUNK / 2));
-    const partial = await PartialDownload.open(path, manifest, 2);
+    const partial = await PartialDownload.open(path, manifest);
     expect(partial.chunksVerified).toBe(2);
     expect(statSync(path).size).toBe(2 * CHUNK);
     for (let i = 2; i < 5; i++) expect(await partial.receiveChunk(body(chunkOf(data, i)))).toBe(true);
@@ -95,13 +95,24 @@ describe('a partial download', () => {
     expect(readFileSync(path).equals(data)).toBe(true);
   });
 
+  it('counts chunks written after the last saved count: the file is the record', async () => {
+    const { data, manifest } = content(3 * CHUNK + 1);
+    const path = join(folder(), `x${PARTIAL_SUFFIX}`);
+    writeFileSync(path, data.subarray(0, 3 * CHUNK));
+    const partial = await PartialDownload.open(path, manifest);
+    expect(partial.chunksVerified).toBe(3);
+    expect(await partial.receiveChunk(body(chunkOf(data, 3)))).toBe(true);
+    expect(partial.wholeDigest()).toBe(manifest.sha256);
+    await partial.close();
+  });
+
   it('checks the prefix again on resume: a damaged chunk on disk is fetched again, not trusted', async () => {
     const { data, manifest } = content(3 * CHUNK);
     const path = join(folder(), `x${PARTIAL_SUFFIX}`);
     const damaged = Buffer.from(data.subarray(0, 3 * CHUNK));
     damaged[CHUNK + 5] = damaged[CHUNK + 5]! ^ 0x01;
     writeFileSync(path, damaged);
-    const partial = await PartialDownload.open(path, manifest, 3);
+    const partial = await PartialDownload.open(path, manifest);
     expect(partial.chunksVerified).toBe(1);
     expect(statSync(path).size).toBe(CHUNK);
     for (let i = 1; i < 3; i++) expect(await partial.receiveChunk(body(chunkOf(data, i)))).toBe(true);
@@ -112,13 +123,13 @@ describe('a partial download', () => {
   it('starts over when the partial file is gone, and handles an empty file', async () => {
     const { data, manifest } = content(CHUNK + 1);
     const dir = folder();
-    const partial = await PartialDownload.open(join(dir, `gone${PARTIAL_SUFFIX}`), manifest, 2);
+    const partial = await PartialDownload.open(join(dir, `gone${PARTIAL_SUFFIX}`), manifest);
     expect(partial.chunksVerified).toBe(0);
     expect(await partial.receiveChunk(body(chunkOf(data, 0)))).toBe(true);
     await partial.close();
 
     const empty = content(0);
-    const nothing = await PartialDownload.open(join(dir, `empty${PARTIAL_SUFFIX}`), empty.manifest, 0);
+    const nothing = await PartialDownload.open(join(dir, `empty${PARTIAL_SUFFIX}`), empty.manifest);
     expect(nothing.complete).toBe(true);
     expect(nothing.wholeDigest()).toBe(empty.manifest.sha256);
     await nothing.close();
