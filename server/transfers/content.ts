@@ -40,7 +40,7 @@ export function chunkForRange(range: string | undefined, size: number, chunkSize
 
 /**
  * Waits (up to `waitMs`) until chunk `index` is held, or — for the very next chunk to
- * arrive — until `ask` hands over the sender's live stream of it (the stream-through when
+ * arrive (`ask.next`) — until `ask.take` hands over the sender's live stream of it (the stream-through when
  * sender and receiver are online together). `load` re-reads the transfer; `moved` resolves
  * when it may have changed. Throws TRANSFER_NOT_ACTIVE when it stops running,
  * CHUNK_NOT_READY when the wait runs out.
@@ -51,7 +51,7 @@ export async function waitForChunk(
   moved: (signal: AbortSignal) => Promise<void>,
   waitMs: number,
   signal: AbortSignal,
-  ask?: (index: number, waitMs: number, signal: AbortSignal) => Promise<Readable | undefined>,
+  ask?: { next: (row: TransferRow) => number; take: (index: number, waitMs: number, signal: AbortSignal) => Promise<Readable | undefined> },
 ): Promise<{ row: TransferRow; index: number; live?: Readable }> {
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -77,7 +77,7 @@ export async function waitForChunk(
     signal.addEventListener('abort', stop, { once: true });
     const step = Math.min(left, 1000);
     const next = manifest && ask ? chunkForRange(range, manifest.size, manifest.chunkSize) : -1;
-    const asking = next === uploadedChunks(row) ? ask!(next, step, wake.signal) : undefined;
+    const asking = ask && next === ask.next(row) ? ask.take(next, step, wake.signal) : undefined;
     await Promise.race([moved(wake.signal), sleep(step, undefined, { signal: wake.signal }).catch(() => undefined), ...(asking ? [asking] : [])]);
     wake.abort();
     signal.removeEventListener('abort', stop);

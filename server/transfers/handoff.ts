@@ -1,6 +1,9 @@
 import { PassThrough } from 'node:stream';
 import { TetherError } from '../../src/shared/errors.ts';
 
+/** Chunks passed straight through that may await their receiver's acknowledgement at once. */
+export const STREAM_WINDOW = 2;
+
 export interface HandoffTimings {
   /** How long a writer waits for the receiver to ask for the next chunk, when it has been asking. */
   nextAskMs: number;
@@ -41,8 +44,8 @@ export class ChunkHandoff {
   readonly stats = { streamed: 0, spooled: 0 };
   private readonly timings: HandoffTimings;
   private readonly asking = new Map<string, Asking>();
-  private readonly unconfirmed = new Map<string, Unconfirmed>();
-  /** The last chunk of each transfer that went through whole and matched its hash. */
+  private readonly unconfirmed = new Map<string, Unconfirmed[]>();
+  /** Per transfer: chunks [0, n) went through whole and matched their hashes (n). */
   private readonly streamed = new Map<string, number>();
   /** The upload writing into a live stream now, to stop when a newer upload request replaces it. */
   private readonly writers = new Map<string, () => void>();
@@ -127,71 +130,86 @@ export class ChunkHandoff {
 
   /**
    * Chunk `index` (ending at byte `end`) went through whole and matched its hash. The
-   * sender is told to go on at `end` at once, so it prepares the next chunk while the
-   * receiver stores this one; the server counts the chunk as sent only when the receiver
-   * acknowledges it (`acknowledged`). Unconfirmed in time, it is dropped: the sender is
-   * sent back to the last confirmed offset (and an acknowledgement that still arrives
-   * counts — the receiver checked the chunk against the manifest).
+   * sender is told to go on at `end` at once, so it sends the next chunk while the receiver
+   * stores this one (up to `STREAM_WINDOW` chunks await their acknowledgement); the server
+   * counts a chunk as sent only when the receiver acknowledges it (`acknowledged`). One not
+   * confirmed in time is dropped with every chunk after it: the sender is sent back to the
+   * last confirmed offset (and an acknowledgement that still arrives counts — the receiver
+   * checked the chunks against the manifest).
    */
   streamedWhole(transferId: string, index: number, end: number): void {
     this.stats.streamed += 1;
-    this.streamed.set(transferId, index);
+    this.streamed.set(transferId, Math.max(this.streamed.get(transferId) ?? 0, index + 1));
+    const entries = this.unconfirmed.get(transferId) ?? [];
     let settle: (ok: boolean) => void = () => undefined;
     const confirmed = new Promise<void>((resolve, reject) => {
       settle = (ok) => {
         clearTimeout(timer);
-        if (this.unconfirmed.get(transferId) === entry) this.unconfirmed.delete(transferId);
         if (ok) resolve();
         else reject(new TetherError('CONFLICT', `the receiver did not confirm chunk ${index}; the upload continues at the last confirmed chunk`, { chunk: index }));
       };
-      const timer = setTimeout(() => settle(false), this.timings.ackWaitMs);
+      const timer = setTimeout(() => this.drop(transferId, index), this.timings.ackWaitMs);
     });
     confirmed.catch(() => undefined); // nobody may be waiting on it
-    const entry: Unconfirmed = { index, end, confirmed, settle };
-    this.unconfirmed.get(transferId)?.settle(false);
-    this.unconfirmed.set(transferId, entry);
+    entries.push({ index, end, confirmed, settle });
+    this.unconfirmed.set(transferId, entries);
   }
 
-  /** Where the sender goes on: past a chunk still awaiting its acknowledgement, else `committed`. */
+  /** Where the sender goes on: past the chunks still awaiting their acknowledgement, else `committed`. */
   offsetOf(transferId: string, committed: number): number {
-    return this.unconfirmed.get(transferId)?.end ?? committed;
+    return this.unconfirmed.get(transferId)?.at(-1)?.end ?? committed;
   }
 
   /**
-   * Waits until no chunk of the transfer awaits its acknowledgement (before the next chunk
-   * counts). Throws CONFLICT when it was dropped, or a newer upload request arrived.
+   * Waits until at most `keep` chunks of the transfer await their acknowledgement: before
+   * the next chunk goes straight through (`STREAM_WINDOW - 1`), before one is spooled or the
+   * last answer is given (0). Throws CONFLICT when one was dropped, or a newer upload
+   * request took over.
    */
-  async confirmed(transferId: string): Promise<void> {
-    const entry = this.unconfirmed.get(transferId);
-    if (!entry) return;
+  async confirmed(transferId: string, keep = 0): Promise<void> {
     let stop: () => void = () => undefined;
     const stopped = new Promise<never>((_resolve, reject) => {
       stop = () => reject(new TetherError('CONFLICT', 'a newer upload request took over'));
     });
+    stopped.catch(() => undefined);
     const unregister = this.writing(transferId, stop);
     try {
-      await Promise.race([entry.confirmed, stopped]);
+      for (let entries = this.unconfirmed.get(transferId); entries && entries.length > keep; entries = this.unconfirmed.get(transferId)) {
+        await Promise.race([entries[0]!.confirmed, stopped]);
+      }
     } finally {
       unregister();
     }
   }
 
-  /** The chunk that went straight through and is not yet counted as sent, if any. */
-  streamedChunk(transferId: string): number | undefined {
-    return this.streamed.get(transferId);
+  /** How many chunks from the start went straight through whole (acknowledgeable even if not yet counted). */
+  streamedCount(transferId: string): number {
+    return this.streamed.get(transferId) ?? 0;
   }
 
-  /** The acknowledgement of a streamed chunk committed (its offset moved with it). */
-  acknowledged(transferId: string, index: number): void {
+  /** The receiver's acknowledgement of chunks [0, upTo) committed (the offset moved with it). */
+  acknowledged(transferId: string, upTo: number): void {
     this.seen(transferId);
-    if (this.streamed.get(transferId) === index) this.streamed.delete(transferId);
-    const entry = this.unconfirmed.get(transferId);
-    if (entry?.index === index) entry.settle(true);
+    const entries = this.unconfirmed.get(transferId);
+    if (!entries) return;
+    while (entries.length && entries[0]!.index < upTo) entries.shift()!.settle(true);
+    if (!entries.length) this.unconfirmed.delete(transferId);
+  }
+
+  /** Chunk `index` was never confirmed: it and every chunk after it are dropped (the sender goes back). */
+  private drop(transferId: string, index: number): void {
+    const entries = this.unconfirmed.get(transferId);
+    if (!entries) return;
+    const at = entries.findIndex((e) => e.index === index);
+    if (at < 0) return;
+    for (const entry of entries.splice(at)) entry.settle(false);
+    if (!entries.length) this.unconfirmed.delete(transferId);
   }
 
   /** The transfer stopped: nothing waits for it any more. */
   forget(transferId: string): void {
-    this.unconfirmed.get(transferId)?.settle(false);
+    for (const entry of this.unconfirmed.get(transferId) ?? []) entry.settle(false);
+    this.unconfirmed.delete(transferId);
     this.asking.get(transferId)?.give(undefined);
     this.writers.get(transferId)?.();
     this.streamed.delete(transferId);

@@ -3,7 +3,7 @@ import type { PassThrough, Readable } from 'node:stream';
 import { DataStore, Upload } from '@tus/server';
 import { TetherError } from '../../src/shared/errors.ts';
 import { chunkRange } from '../../src/shared/transfers.ts';
-import type { ChunkHandoff } from './handoff.ts';
+import { type ChunkHandoff, STREAM_WINDOW } from './handoff.ts';
 import type { TransferSpool } from './spool.ts';
 
 /** What an upload may write to: the declared manifest, the key, and how far it got. */
@@ -124,15 +124,20 @@ export class EncryptedSpoolStore extends DataStore {
 
   /** Where chunk `index` goes: straight to a receiver asking for it, else the spool. */
   private async openSink(id: string, index: number, key: string): Promise<ChunkSink> {
-    // a chunk before this one that went straight through counts once its receiver confirms it
-    try {
-      await this.handoff?.confirmed(id);
-    } catch (err) {
-      if (!(err instanceof TetherError)) throw err;
-      throw new ReceiverLost(err.message, err);
-    }
+    // chunks before this one that went straight through count once their receiver confirms them
+    const confirmed = async (keep: number) => {
+      try {
+        await this.handoff?.confirmed(id, keep);
+      } catch (err) {
+        if (!(err instanceof TetherError)) throw err;
+        throw new ReceiverLost(err.message, err);
+      }
+    };
+    await confirmed(STREAM_WINDOW - 1);
     const live = this.handoff ? await this.handoff.offer(id, index) : undefined;
     if (live) return new LiveChunk(live, id, this.handoff!);
+    // a spooled chunk counts at once: every chunk before it must have counted
+    await confirmed(0);
     const writer = await this.spool.openChunk(id, index, key);
     if (this.handoff) this.handoff.stats.spooled += 1;
     return {

@@ -233,7 +233,13 @@ export class TransferService implements SessionTransfers, UploadLedger {
       (wake) => once(this.lifecycle.moved, id, { signal: wake }).then(() => undefined, () => undefined),
       this.ctx.config.transfers.contentWaitMs,
       signal,
-      this.ctx.config.transfers.streamThrough ? (next, waitMs, wake) => this.handoff.ask(id, next, waitMs, wake) : undefined,
+      this.ctx.config.transfers.streamThrough
+        ? {
+            // past the chunks still on their way to an acknowledgement: the receiver may ask ahead
+            next: (row) => Math.max(uploadedChunks(row), this.handoff.streamedCount(id)),
+            take: (next, waitMs, wake) => this.handoff.ask(id, next, waitMs, wake),
+          }
+        : undefined,
     );
     const manifest = manifestOf(row)!;
     let stream: Readable;
@@ -265,15 +271,14 @@ export class TransferService implements SessionTransfers, UploadLedger {
       const manifest = manifestOf(row);
       if (!manifest) throw new TetherError('CONFLICT', 'nothing was declared for this transfer yet');
       const held = uploadedChunks(row);
-      // a chunk that went straight through is not counted as held until this very acknowledgement
-      const streamed = this.handoff.streamedChunk(id) === held ? held : undefined;
-      const sent = streamed === undefined ? held : held + 1;
+      // chunks that went straight through are not counted as sent until their acknowledgement
+      const sent = Math.max(held, this.handoff.streamedCount(id));
       if (ack.verifiedChunks > sent) throw new TetherError('VALIDATION_FAILED', `only ${sent} chunk(s) were sent so far; ${ack.verifiedChunks} cannot have been verified`);
-      if (streamed !== undefined && ack.verifiedChunks > held) {
-        const { end } = chunkRange(streamed, manifest.size, manifest.chunkSize);
+      if (ack.verifiedChunks > held) {
+        const { end } = chunkRange(ack.verifiedChunks - 1, manifest.size, manifest.chunkSize);
         await trx.updateTable('transfers').set({ uploaded_bytes: end }).where('id', '=', id).where('uploaded_bytes', '=', Number(row.uploaded_bytes)).execute();
         row.uploaded_bytes = end;
-        passedThrough = streamed;
+        passedThrough = ack.verifiedChunks;
       }
       const before = Number(row.delivered_chunks);
       if (ack.verifiedChunks > before) {

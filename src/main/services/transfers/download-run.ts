@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { TransferAck } from '../../../shared/api/transfers.ts';
@@ -82,17 +83,69 @@ async function receiveChunks(
   partial: PartialDownload,
   ack: (body: TransferAck) => Promise<unknown>,
 ): Promise<void> {
+  const total = manifest.chunks.length;
+  // two buffers: the next chunk arrives while this one is written, synced and acknowledged
+  const buffers = [Buffer.allocUnsafe(manifest.chunkSize), Buffer.allocUnsafe(manifest.chunkSize)] as const;
+  const arriving = new Map<number, number>();
+  const showMoved = () => run.moved(partial.bytesVerified + [...arriving.values()].reduce((a, b) => a + b, 0));
+  const fetch = (index: number) => {
+    arriving.set(index, 0);
+    const fetching = fetchChunk(run, id, manifest, index, buffers[index % 2]!, (n) => {
+      arriving.set(index, (arriving.get(index) ?? 0) + n);
+      showMoved();
+    });
+    // it may fail while the chunk before it is still being stored: awaited then, not unhandled now
+    fetching.catch(() => undefined);
+    return fetching;
+  };
   let failedChecks = 0;
   let lastSaved = 0;
-  while (!partial.complete) {
+  let next = partial.complete ? undefined : fetch(partial.chunksVerified);
+  try {
+    while (next) {
+      const index = partial.chunksVerified;
+      const fetched = await next;
+      if (!fetched) {
+        failedChecks += 1;
+        arriving.delete(index);
+        showMoved();
+        if (failedChecks >= CHUNK_ATTEMPTS) {
+          throw new TetherError('CHECKSUM_MISMATCH', `chunk ${index + 1} of ${total} failed its check ${CHUNK_ATTEMPTS} times`);
+        }
+        next = fetch(index);
+        continue;
+      }
+      failedChecks = 0;
+      next = index + 1 < total ? fetch(index + 1) : undefined;
+      if (!(await partial.storeChunk(fetched.bytes, fetched.sha256))) throw new TetherError('INTERNAL', `chunk ${index + 1} changed between its check and its storing`);
+      arriving.delete(index);
+      // the count on disk is a hint for the list (the partial file proves itself on resume): saved about once a second
+      const now = Date.now();
+      const persist = now - lastSaved >= SAVE_EVERY_MS || partial.complete;
+      if (persist) lastSaved = now;
+      run.update({ verifiedChunks: partial.chunksVerified }, persist);
+      run.verified(partial.bytesVerified);
+      await ack({ verifiedChunks: partial.chunksVerified });
+      run.progressed();
+    }
+  } finally {
+    next?.catch(() => undefined);
+  }
+}
+
+/**
+ * One chunk, fetched into `into` and checked against the manifest: its bytes, or false when
+ * they do not match (fetched again by the caller). A chunk still on its way at the sender is
+ * asked for again after a breath (the server waited already).
+ */
+async function fetchChunk(run: TransferRun, id: string, manifest: TransferManifest, index: number, into: Buffer, onBytes: (n: number) => void): Promise<{ bytes: Buffer; sha256: string } | false> {
+  const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
+  for (;;) {
     run.signal.throwIfAborted();
-    const index = partial.chunksVerified;
-    const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
     let response;
     try {
       response = await run.link.openStream(`/transfers/${enc(id)}/content`, { range: `bytes=${start}-${end - 1}` }, run.signal);
     } catch (err) {
-      // the device is still sending it: the server waited already; ask again after a breath
       if (err instanceof TetherError && err.code === 'CHUNK_NOT_READY') {
         run.stage('waiting');
         await sleep(500, undefined, { signal: run.signal });
@@ -107,35 +160,24 @@ async function receiveChunks(
       response.body.destroy();
       throw new TetherError('CONFLICT', `the server sent chunk ${String(servedIndex)} for chunk ${index}`);
     }
-    const before = partial.bytesVerified;
-    let received = 0;
-    let ok: boolean;
+    let length = 0;
     try {
-      ok = await partial.receiveChunk(response.body, (n) => {
-        received += n;
-        run.moved(before + received);
-      });
+      for await (const data of response.body as AsyncIterable<Buffer>) {
+        if (length + data.length > end - start) {
+          response.body.destroy();
+          return false;
+        }
+        data.copy(into, length);
+        length += data.length;
+        onBytes(data.length);
+      }
     } catch (err) {
-      // the link broke mid-chunk (the chunk was cut off again): a network failure, retried
+      // the link broke mid-chunk: a network failure, retried
       if (run.signal.aborted || err instanceof TetherError || !(err as NodeJS.ErrnoException).code) throw err;
       throw run.link.networkError(err as Error & { code?: string });
     }
-    if (!ok) {
-      failedChecks += 1;
-      run.moved(before);
-      if (failedChecks >= CHUNK_ATTEMPTS) {
-        throw new TetherError('CHECKSUM_MISMATCH', `chunk ${index + 1} of ${manifest.chunks.length} failed its check ${CHUNK_ATTEMPTS} times`);
-      }
-      continue;
-    }
-    failedChecks = 0;
-    // the count on disk is a hint for the list (the partial file proves itself on resume): saved about once a second
-    const now = Date.now();
-    const persist = now - lastSaved >= SAVE_EVERY_MS || partial.complete;
-    if (persist) lastSaved = now;
-    run.update({ verifiedChunks: partial.chunksVerified }, persist);
-    run.verified(partial.bytesVerified);
-    await ack({ verifiedChunks: partial.chunksVerified });
-    run.progressed();
+    const bytes = into.subarray(0, length);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return length === end - start && sha256 === manifest.chunks[index] ? { bytes, sha256 } : false;
   }
 }

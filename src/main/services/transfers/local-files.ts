@@ -6,8 +6,6 @@ import { TetherError } from '../../../shared/errors.ts';
 import { fsyncDirectory } from '../../../shared/node/files.ts';
 import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '../../../shared/transfers.ts';
 
-/** Received bytes are written to disk in runs of about this size. */
-const WRITE_RUN_BYTES = 1024 * 1024;
 
 /**
  * The console's files of a download: `<dir>/<name>.tether-part` while chunks arrive, the
@@ -105,50 +103,22 @@ export class PartialDownload {
   }
 
   /**
-   * Writes the next chunk from `body` as it arrives and checks it: its length and its
-   * SHA-256 against the manifest. Verified: synced to disk, and true. Otherwise the bytes
-   * are cut off again and false. A failing stream cuts them off too, and rethrows.
+   * Stores the next chunk, whose bytes the caller checked against the manifest (`sha256`
+   * is what they hash to; nothing is written when it is not the manifest's: false), at its
+   * place, synced; then it counts.
    */
-  async receiveChunk(body: AsyncIterable<Buffer>, onBytes?: (n: number) => void): Promise<boolean> {
+  async storeChunk(bytes: Buffer, sha256: string): Promise<boolean> {
     const index = this.verified;
     const { start, end } = chunkRange(index, this.manifest.size, this.manifest.chunkSize);
-    const digest = createHash('sha256');
-    const whole = this.whole.copy();
-    let position = start;
-    // pieces arrive per TLS record (16 KiB): written in runs of about a MiB
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async () => {
-      if (!pendingBytes) return;
-      await writeAll(this.handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes), position - pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-    };
+    if (bytes.length !== end - start || sha256 !== this.manifest.chunks[index]) return false;
     try {
-      for await (const data of body) {
-        if (position + data.length > end) {
-          await this.handle.truncate(start);
-          return false;
-        }
-        digest.update(data);
-        whole.update(data);
-        pending.push(data);
-        pendingBytes += data.length;
-        position += data.length;
-        if (pendingBytes >= WRITE_RUN_BYTES) await flush();
-        onBytes?.(data.length);
-      }
-      await flush();
+      await writeAll(this.handle, bytes, start);
+      await this.handle.sync();
     } catch (err) {
       await this.handle.truncate(start).catch(() => undefined);
       throw err;
     }
-    if (position !== end || digest.digest('hex') !== this.manifest.chunks[index]) {
-      await this.handle.truncate(start);
-      return false;
-    }
-    await this.handle.sync();
-    this.whole = whole;
+    this.whole.update(bytes);
     this.verified = index + 1;
     return true;
   }

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { PartialDownload, commitDownload, freeDestination, numberedName, safeFileName } from '../../../../src/main/services/transfers/local-files.ts';
 import { PARTIAL_SUFFIX, type TransferManifest } from '../../../../src/shared/transfers.ts';
@@ -20,8 +19,6 @@ function content(size: number): { data: Buffer; manifest: TransferManifest } {
 }
 
 const chunkOf = (data: Buffer, index: number) => data.subarray(index * CHUNK, (index + 1) * CHUNK);
-/** A chunk as the server streams it: in a few pieces. */
-const body = (data: Buffer) => Readable.from([data.subarray(0, 1000), data.subarray(1000, 40_000), data.subarray(40_000)].filter((p) => p.length > 0));
 
 describe('names of downloaded files', () => {
   it('numbers a taken name before its extension, like browsers do', () => {
@@ -54,7 +51,7 @@ describe('a partial download', () => {
     const { data, manifest } = content(3 * CHUNK + 500);
     const path = join(folder(), `x${PARTIAL_SUFFIX}`);
     const partial = await PartialDownload.open(path, manifest);
-    for (let i = 0; i < 4; i++) expect(await partial.receiveChunk(body(chunkOf(data, i)))).toBe(true);
+    for (let i = 0; i < 4; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
     expect(partial.complete).toBe(true);
     expect(partial.bytesVerified).toBe(data.length);
     expect(partial.wholeDigest()).toBe(manifest.sha256);
@@ -62,21 +59,23 @@ describe('a partial download', () => {
     expect(readFileSync(path).equals(data)).toBe(true);
   });
 
-  it('refuses a chunk that fails its hash or runs long, and leaves the file at the verified prefix', async () => {
+  it('refuses a chunk that fails its hash or has the wrong length, writing nothing of it', async () => {
     const { data, manifest } = content(2 * CHUNK);
     const path = join(folder(), `x${PARTIAL_SUFFIX}`);
     const partial = await PartialDownload.open(path, manifest);
-    expect(await partial.receiveChunk(body(chunkOf(data, 0)))).toBe(true);
+    expect(await partial.storeChunk(chunkOf(data, 0), sha(chunkOf(data, 0)))).toBe(true);
     const flipped = Buffer.from(chunkOf(data, 1));
     flipped[100] = flipped[100]! ^ 0xff;
-    expect(await partial.receiveChunk(body(flipped))).toBe(false);
+    expect(await partial.storeChunk(flipped, sha(flipped))).toBe(false);
     expect(statSync(path).size).toBe(CHUNK);
-    expect(await partial.receiveChunk(body(Buffer.concat([chunkOf(data, 1), Buffer.from('extra')])))).toBe(false);
-    expect(await partial.receiveChunk(body(chunkOf(data, 1).subarray(0, 10)))).toBe(false);
+    const long = Buffer.concat([chunkOf(data, 1), Buffer.from('extra')]);
+    expect(await partial.storeChunk(long, sha(long))).toBe(false);
+    // the right hash with the wrong length is refused too
+    expect(await partial.storeChunk(chunkOf(data, 1).subarray(0, 10), manifest.chunks[1]!)).toBe(false);
     expect(partial.chunksVerified).toBe(1);
     expect(statSync(path).size).toBe(CHUNK);
     // the right bytes still go in after refusals
-    expect(await partial.receiveChunk(body(chunkOf(data, 1)))).toBe(true);
+    expect(await partial.storeChunk(chunkOf(data, 1), sha(chunkOf(data, 1)))).toBe(true);
     expect(partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
   });
@@ -89,7 +88,7 @@ describe('a partial download', () => {
     const partial = await PartialDownload.open(path, manifest);
     expect(partial.chunksVerified).toBe(2);
     expect(statSync(path).size).toBe(2 * CHUNK);
-    for (let i = 2; i < 5; i++) expect(await partial.receiveChunk(body(chunkOf(data, i)))).toBe(true);
+    for (let i = 2; i < 5; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
     expect(partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
     expect(readFileSync(path).equals(data)).toBe(true);
@@ -101,7 +100,7 @@ describe('a partial download', () => {
     writeFileSync(path, data.subarray(0, 3 * CHUNK));
     const partial = await PartialDownload.open(path, manifest);
     expect(partial.chunksVerified).toBe(3);
-    expect(await partial.receiveChunk(body(chunkOf(data, 3)))).toBe(true);
+    expect(await partial.storeChunk(chunkOf(data, 3), sha(chunkOf(data, 3)))).toBe(true);
     expect(partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
   });
@@ -115,7 +114,7 @@ describe('a partial download', () => {
     const partial = await PartialDownload.open(path, manifest);
     expect(partial.chunksVerified).toBe(1);
     expect(statSync(path).size).toBe(CHUNK);
-    for (let i = 1; i < 3; i++) expect(await partial.receiveChunk(body(chunkOf(data, i)))).toBe(true);
+    for (let i = 1; i < 3; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
     expect(partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
   });
@@ -125,7 +124,7 @@ describe('a partial download', () => {
     const dir = folder();
     const partial = await PartialDownload.open(join(dir, `gone${PARTIAL_SUFFIX}`), manifest);
     expect(partial.chunksVerified).toBe(0);
-    expect(await partial.receiveChunk(body(chunkOf(data, 0)))).toBe(true);
+    expect(await partial.storeChunk(chunkOf(data, 0), sha(chunkOf(data, 0)))).toBe(true);
     await partial.close();
 
     const empty = content(0);
