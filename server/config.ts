@@ -25,6 +25,8 @@ export const TransferSettingsSchema = z
     streamThrough: z.boolean().default(true),
     /** A chunk passed straight through and not confirmed by its receiver by then is sent again. */
     streamAckWaitMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** How long the sender's next chunk waits for a receiver that has been asking to ask for it, before it is spooled. */
+    streamNextAskMs: z.number().int().min(0).max(120_000).default(2_000),
     /** Expiry, automatic re-queue and purge run this often. */
     sweepMs: z.number().int().min(50).max(60_000).default(1000),
     /** Device commands re-queued after an interruption before the transfer fails. */

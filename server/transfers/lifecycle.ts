@@ -56,7 +56,7 @@ export class TransferLifecycle {
     private readonly spool: TransferSpool,
   ) {
     this.moved.setMaxListeners(0);
-    this.handoff = new ChunkHandoff({ ackWaitMs: ctx.config.transfers.streamAckWaitMs });
+    this.handoff = new ChunkHandoff({ ackWaitMs: ctx.config.transfers.streamAckWaitMs, nextAskMs: ctx.config.transfers.streamNextAskMs });
   }
 
   /** Starts queued transfers while there are free slots. */

@@ -33,8 +33,9 @@ describe('stream-through', () => {
   const stats = () => ({ ...world.ts.server.services.transfers.handoff.stats });
 
   beforeAll(async () => {
-    // a chunk not confirmed within 1.5 s is sent again (30 s by default)
-    world = await startTransferWorld('Stream Radiology', [{ serial: 'RAD-ST00001', modelId: 'radimetrics' }], { transfers: { streamAckWaitMs: 1500 } });
+    // a chunk not confirmed within 3 s is sent again (30 s by default); the sender's next chunk
+    // waits up to 15 s (2 s by default) for the receiver's ask, so a busy machine does not spool it
+    world = await startTransferWorld('Stream Radiology', [{ serial: 'RAD-ST00001', modelId: 'radimetrics' }], { transfers: { streamAckWaitMs: 3000, streamNextAskMs: 15_000 } });
     deviceId = world.devices[0]!.id;
     sessionId = (await openSession(world.engineer, deviceId)).id;
   }, 60_000);

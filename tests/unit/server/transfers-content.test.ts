@@ -25,7 +25,7 @@ describe('content ranges', () => {
 describe('transfer settings', () => {
   it('defaults: spool under the data dir, a day to live, two per device, twenty in all, no cap', () => {
     const config = parseServerConfig({ dataDir: '/srv/tether' });
-    expect(config.transfers).toEqual({ spoolDir: '/srv/tether/transfers', ttlHours: 24, maxPerDevice: 2, maxOverall: 20, bandwidthBytesPerSec: 0, contentWaitMs: 15_000, streamThrough: true, streamAckWaitMs: 30_000, sweepMs: 1000, maxAutoRetries: 20 });
+    expect(config.transfers).toEqual({ spoolDir: '/srv/tether/transfers', ttlHours: 24, maxPerDevice: 2, maxOverall: 20, bandwidthBytesPerSec: 0, contentWaitMs: 15_000, streamThrough: true, streamAckWaitMs: 30_000, streamNextAskMs: 2000, sweepMs: 1000, maxAutoRetries: 20 });
   });
 
   it('refuses nonsense with a clear error', () => {
