@@ -33,11 +33,11 @@ interface Unconfirmed {
  * about to upload, the chunk goes from the upload straight into the receiver's response —
  * never encrypted to disk and read back, which is half the server's work per byte. Only
  * the receiver's acknowledgement (chunk verified and stored at its end) makes the chunk
- * count: the next chunk waits for it, and one never confirmed sends the sender back to the
- * last confirmed offset — so a chunk lost on the way (receiver gone, damaged) is simply
- * sent again, and what the server counts as sent is always held somewhere. When the
- * receiver is not there, the chunk is spooled as before. In memory, per node: a cluster whose two ends land on
- * different nodes spools.
+ * count: at most `STREAM_WINDOW` chunks wait for it, and one never confirmed sends the
+ * sender back to the last confirmed offset — so a chunk lost on the way (receiver gone,
+ * damaged) is simply sent again, and what the server counts as sent is always held
+ * somewhere. When the receiver is not there, the chunk is spooled as before. In memory,
+ * per node: a cluster whose two ends land on different nodes spools.
  */
 export class ChunkHandoff {
   /** Chunks passed straight through and chunks that went to the spool, since the start (for operators and tests). */

@@ -263,7 +263,7 @@ export class TransferService implements SessionTransfers, UploadLedger {
     await this.access.authorizeParty(party, id, 'receive');
     const effects = new Effects();
     const now = Date.now();
-    let passedThrough: number | undefined;
+    let streamedUpTo: number | undefined;
     const outcome = await this.ctx.db.transaction().execute(async (trx): Promise<'progress' | 'complete' | 'mismatch'> => {
       const row = await trx.selectFrom('transfers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       if (row.state === 'completed' && ack.complete) return 'complete'; // a repeated final ack
@@ -278,7 +278,7 @@ export class TransferService implements SessionTransfers, UploadLedger {
         const { end } = chunkRange(ack.verifiedChunks - 1, manifest.size, manifest.chunkSize);
         await trx.updateTable('transfers').set({ uploaded_bytes: end }).where('id', '=', id).where('uploaded_bytes', '=', Number(row.uploaded_bytes)).execute();
         row.uploaded_bytes = end;
-        passedThrough = ack.verifiedChunks;
+        streamedUpTo = ack.verifiedChunks;
       }
       const before = Number(row.delivered_chunks);
       if (ack.verifiedChunks > before) {
@@ -294,12 +294,12 @@ export class TransferService implements SessionTransfers, UploadLedger {
       await this.lifecycle.promote(trx, effects, now);
       return 'complete';
     });
-    if (passedThrough !== undefined) this.handoff.acknowledged(id, passedThrough);
+    if (streamedUpTo !== undefined) this.handoff.acknowledged(id, streamedUpTo);
     await this.lifecycle.apply(effects);
     if (outcome === 'mismatch') throw new TetherError('CHECKSUM_MISMATCH', 'the received file does not match the declared SHA-256; the transfer failed');
     const view = await transfersWithNames(this.ctx.db).where('t.id', '=', id).executeTakeFirstOrThrow();
     // the chunk that went straight through moved the sender's offset too: its last one is always told
-    if (outcome === 'progress') this.lifecycle.progress(view, passedThrough !== undefined && Number(view.uploaded_bytes) === Number(view.size));
+    if (outcome === 'progress') this.lifecycle.progress(view, streamedUpTo !== undefined && Number(view.uploaded_bytes) === Number(view.size));
     return toTransferView(view);
   }
 

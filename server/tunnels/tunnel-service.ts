@@ -363,8 +363,8 @@ export class TunnelService implements SessionTunnels, RelayHooks {
 
   /** Where a leg dials: the relay port (or, with `direct` off, a closed one) and the WebSocket on the API port. */
   private endpoint(leg: TunnelLeg, tunnelId: string, origin: ClientOrigin): RelayEndpoint {
-    const settings = this.ctx.config.tunnels;
-    const port = settings.direct ? (leg === 'agent' ? this.ports.agentPort : this.ports.consolePort) : settings.unreachablePort;
+    const ports = this.advertisedPorts;
+    const port = leg === 'agent' ? ports.agentPort : ports.consolePort;
     const path = leg === 'agent' ? tunnelAgentPath(tunnelId) : tunnelConsolePath(tunnelId);
     return { host: origin.hostname, port, fallbackUrl: `wss://${origin.host}${path}` };
   }
