@@ -87,6 +87,8 @@ function resetPeak(pid: number): void {
 }
 
 interface TetherRun extends Measured {
+  /** Seconds: click → first chunk verified at the console (command, manifest pass), → last chunk verified, → file complete. */
+  phases: { beforeFirstChunkS: number; chunksS: number; afterLastChunkS: number };
   serverIdleMiB: number;
   serverPeakGrowthMiB: number;
   agentIdleMiB: number;
@@ -152,20 +154,27 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
     log(`Tether: ${SIZE_MIB} MiB device → console…`);
     const started = performance.now();
     const [item] = (await call('transfers.download', { deviceId: enrolled.deviceId, sessionId: session.id, devicePaths: ['/logs/bench.bin'], saveDir })).items;
+    // where the time goes: before the first verified byte (command, the agent's manifest pass), the bytes, the end
+    let firstByteAt: number | undefined;
+    let lastByteAt: number | undefined;
     const done = await waitFor(
       () => {
         const now = composed.transfers.list().find((i: TransferItem) => i.id === item!.id);
         if (now && (now.state === 'failed' || now.state === 'canceled')) throw new Error(`the transfer ${now.state}: ${JSON.stringify(now.error)}`);
+        if (now && now.bytesDone > 0) firstByteAt ??= performance.now();
+        if (now && now.size !== null && now.bytesDone === now.size) lastByteAt ??= performance.now();
         return now?.state === 'completed' && now.localPath ? now : undefined;
       },
       { timeoutMs: 30 * 60_000, intervalMs: 20, what: 'the transfer completed' },
     );
-    const ms = performance.now() - started;
+    const end = performance.now();
+    const ms = end - started;
     const serverPeak = rss(serverPid).peak;
     const agentPeak = rss(agentPid).peak;
     if ((await sha256Of(done.localPath!)) !== sourceSha) throw new Error('the received file differs from the source');
     return {
       ...measured(done.size ?? 0, ms),
+      phases: { beforeFirstChunkS: ((firstByteAt ?? end) - started) / 1000, chunksS: ((lastByteAt ?? end) - (firstByteAt ?? end)) / 1000, afterLastChunkS: (end - (lastByteAt ?? end)) / 1000 },
       serverIdleMiB: serverIdle / MiB,
       serverPeakGrowthMiB: (serverPeak - serverIdle) / MiB,
       agentIdleMiB: agentIdle / MiB,
@@ -203,6 +212,7 @@ try {
     serverPeakGrowthMiB: tether.serverPeakGrowthMiB,
     agentIdleMiB: tether.agentIdleMiB,
     agentPeakGrowthMiB: tether.agentPeakGrowthMiB,
+    tetherPhases: tether.phases,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -213,6 +223,7 @@ try {
         `  direct HTTPS download     ${f(result.directMBps).padStart(8)} MB/s  (${f(direct.seconds)} s)`,
         `  bare TLS pipe relay       ${f(result.pipeRelayMBps).padStart(8)} MB/s  (${f(pipe.seconds)} s)  = ${result.pipeRelayOverDirect.toFixed(2)} × direct`,
         `  Tether relay              ${f(result.tetherMBps).padStart(8)} MB/s  (${f(tether.seconds)} s)`,
+        `    of which: to the first chunk ${f(tether.phases.beforeFirstChunkS)} s, the chunks ${f(tether.phases.chunksS)} s, to the verified file ${f(tether.phases.afterLastChunkS)} s`,
         `  Tether ÷ pipe relay       ${result.tetherOverPipeRelay.toFixed(2)}   (goal ≥ 0.80)`,
         `  Tether ÷ direct           ${result.tetherOverDirect.toFixed(2)}`,
         `  server RSS idle ${f(result.serverIdleMiB)} MiB, peak growth during the transfer ${f(result.serverPeakGrowthMiB)} MiB`,

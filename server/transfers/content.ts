@@ -40,7 +40,7 @@ export function chunkForRange(range: string | undefined, size: number, chunkSize
 
 /**
  * Waits (up to `waitMs`) until chunk `index` is held, or — for the very next chunk to
- * arrive (`ask.next`) — until `ask.take` hands over the sender's live stream of it (the stream-through when
+ * arrive (`ask.next`) or the one after it — until `ask.take` hands over the sender's live stream of it (the stream-through when
  * sender and receiver are online together). `load` re-reads the transfer; `moved` resolves
  * when it may have changed. Throws TRANSFER_NOT_ACTIVE when it stops running,
  * CHUNK_NOT_READY when the wait runs out.
@@ -77,7 +77,9 @@ export async function waitForChunk(
     signal.addEventListener('abort', stop, { once: true });
     const step = Math.min(left, 1000);
     const next = manifest && ask ? chunkForRange(range, manifest.size, manifest.chunkSize) : -1;
-    const asking = ask && next === ask.next(row) ? ask.take(next, step, wake.signal) : undefined;
+    // the next chunk to arrive, or the one after it (asked for while the next one streams)
+    const first = ask ? ask.next(row) : -1;
+    const asking = ask && (next === first || next === first + 1) ? ask.take(next, step, wake.signal) : undefined;
     await Promise.race([moved(wake.signal), sleep(step, undefined, { signal: wake.signal }).catch(() => undefined), ...(asking ? [asking] : [])]);
     wake.abort();
     signal.removeEventListener('abort', stop);

@@ -2,7 +2,10 @@ import { PassThrough } from 'node:stream';
 import { TetherError } from '../../src/shared/errors.ts';
 
 /** Chunks passed straight through that may await their receiver's acknowledgement at once. */
-export const STREAM_WINDOW = 2;
+export const STREAM_WINDOW = 4;
+
+/** Asks a receiver may have waiting per transfer: the chunk it needs next and the one after it. */
+export const ASKS_AHEAD = 2;
 
 export interface HandoffTimings {
   /** How long a writer waits for the receiver to ask for the next chunk, when it has been asking. */
@@ -43,13 +46,16 @@ export class ChunkHandoff {
   /** Chunks passed straight through and chunks that went to the spool, since the start (for operators and tests). */
   readonly stats = { streamed: 0, spooled: 0 };
   private readonly timings: HandoffTimings;
-  private readonly asking = new Map<string, Asking>();
+  /** Per transfer, the receiver's asks by chunk index (at most `ASKS_AHEAD`). */
+  private readonly asking = new Map<string, Map<number, Asking>>();
   private readonly unconfirmed = new Map<string, Unconfirmed[]>();
   /** Per transfer: chunks [0, n) went through whole and matched their hashes (n). */
   private readonly streamed = new Map<string, number>();
   /** The upload writing into a live stream now, to stop when a newer upload request replaces it. */
   private readonly writers = new Map<string, () => void>();
   private readonly lastSeen = new Map<string, number>();
+  /** Per transfer: the first chunk dropped unconfirmed while an upload was going on past it. */
+  private readonly dropped = new Map<string, number>();
   private readonly arrivals = new Map<string, Set<() => void>>();
 
   constructor(timings: Partial<HandoffTimings> = {}) {
@@ -59,23 +65,30 @@ export class ChunkHandoff {
   /**
    * The receiver asks for chunk `index`, not held yet: resolves with its live stream if the
    * sender starts that chunk within `waitMs`, else undefined (the caller then looks for
-   * the chunk in the spool again).
+   * the chunk in the spool again). A receiver may ask for the chunk after the one on its
+   * way (`ASKS_AHEAD` asks per transfer), so the sender goes from one chunk into the next
+   * without waiting for a request; a newer ask for the same chunk replaces an older one
+   * (whose connection is gone).
    */
   ask(transferId: string, index: number, waitMs: number, signal: AbortSignal): Promise<PassThrough | undefined> {
     this.seen(transferId);
     return new Promise((resolve) => {
+      const asks = this.asking.get(transferId) ?? new Map<number, Asking>();
       const done = (live: PassThrough | undefined) => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
-        if (this.asking.get(transferId) === entry) this.asking.delete(transferId);
+        if (asks.get(index) === entry) asks.delete(index);
+        if (!asks.size && this.asking.get(transferId) === asks) this.asking.delete(transferId);
         resolve(live);
       };
       const onAbort = () => done(undefined);
       const entry: Asking = { index, give: done };
       const timer = setTimeout(() => done(undefined), waitMs);
-      // one receiver per transfer: a newer ask replaces an older one (whose connection is gone)
-      this.asking.get(transferId)?.give(undefined);
-      this.asking.set(transferId, entry);
+      asks.get(index)?.give(undefined);
+      // asks for chunks the sender went past are dead: the oldest goes when there are too many
+      if (asks.size >= ASKS_AHEAD) asks.get(Math.min(...asks.keys()))?.give(undefined);
+      asks.set(index, entry);
+      this.asking.set(transferId, asks);
       signal.addEventListener('abort', onAbort, { once: true });
       for (const wake of this.arrivals.get(transferId) ?? []) wake();
     });
@@ -87,9 +100,8 @@ export class ChunkHandoff {
    */
   async offer(transferId: string, index: number): Promise<PassThrough | undefined> {
     const take = (): PassThrough | undefined => {
-      const entry = this.asking.get(transferId);
-      if (entry?.index !== index) return undefined;
-      this.asking.delete(transferId);
+      const entry = this.asking.get(transferId)?.get(index);
+      if (!entry) return undefined;
       const live = new PassThrough();
       entry.give(live);
       return live;
@@ -126,6 +138,8 @@ export class ChunkHandoff {
   /** A new upload request for the transfer: the one before it is dead, stop waiting for it. */
   supersede(transferId: string): void {
     this.writers.get(transferId)?.();
+    // the new request starts where the server tells it (after a drop: the last confirmed chunk)
+    this.dropped.delete(transferId);
   }
 
   /**
@@ -167,6 +181,14 @@ export class ChunkHandoff {
    * request took over.
    */
   async confirmed(transferId: string, keep = 0): Promise<void> {
+    const dropped = this.dropped.get(transferId);
+    if (dropped !== undefined) {
+      // the upload went on past a chunk that was never confirmed: it goes back, and so does every chunk after it
+      this.dropped.delete(transferId);
+      for (const entry of this.unconfirmed.get(transferId)?.splice(0) ?? []) entry.settle(false);
+      this.unconfirmed.delete(transferId);
+      throw new TetherError('CONFLICT', `the receiver did not confirm chunk ${dropped}; the upload continues at the last confirmed chunk`, { chunk: dropped });
+    }
     let stop: () => void = () => undefined;
     const stopped = new Promise<never>((_resolve, reject) => {
       stop = () => reject(new TetherError('CONFLICT', 'a newer upload request took over'));
@@ -204,16 +226,24 @@ export class ChunkHandoff {
     if (at < 0) return;
     for (const entry of entries.splice(at)) entry.settle(false);
     if (!entries.length) this.unconfirmed.delete(transferId);
+    // the upload still going on is past it: it is sent back at its next chunk
+    this.dropped.set(transferId, index);
   }
 
   /** The transfer stopped: nothing waits for it any more. */
   forget(transferId: string): void {
     for (const entry of this.unconfirmed.get(transferId) ?? []) entry.settle(false);
     this.unconfirmed.delete(transferId);
-    this.asking.get(transferId)?.give(undefined);
+    for (const entry of this.asking.get(transferId)?.values() ?? []) entry.give(undefined);
     this.writers.get(transferId)?.();
     this.streamed.delete(transferId);
     this.lastSeen.delete(transferId);
+    this.dropped.delete(transferId);
+  }
+
+  /** A receiver is on its way (it asked for the transfer): the sender waits a moment for its first ask instead of spooling at once. */
+  expect(transferId: string): void {
+    this.seen(transferId);
   }
 
   private seen(transferId: string): void {

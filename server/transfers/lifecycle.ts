@@ -101,6 +101,8 @@ export class TransferLifecycle {
       .where('state', '=', row.state)
       .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) throw new Error(`transfer ${row.id} changed while it was being started`);
+    // the console that asked for a device's file is about to ask for its chunks: the sender gives it a moment
+    if (row.direction === 'from-device') this.handoff.expect(row.id);
     effects.queued.push(queued);
     effects.announce.add(row.id);
   }

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { PassThrough, Readable } from 'node:stream';
 import { DataStore, Upload } from '@tus/server';
 import { TetherError } from '../../src/shared/errors.ts';
-import { chunkRange } from '../../src/shared/transfers.ts';
+import { TRANSFER_PATCH_CHUNKS, chunkRange } from '../../src/shared/transfers.ts';
 import { type ChunkHandoff, STREAM_WINDOW } from './handoff.ts';
 import type { TransferSpool } from './spool.ts';
 
@@ -70,11 +70,11 @@ export class EncryptedSpoolStore extends DataStore {
     let drained = 0;
     try {
       for await (const data of stream as AsyncIterable<Buffer>) {
-        // the rest of a body whose chunk could not be taken: read and dropped (a chunk's worth
-        // at most when it failed), so the client gets its real answer
+        // the rest of a body whose chunk could not be taken: read and dropped (up to one PATCH's
+        // worth as senders cut them), so the client gets its real answer, not a broken connection
         if (lost) {
           drained += data.length;
-          if (failure && drained > target.chunkSize) throw failure;
+          if (failure && drained > target.chunkSize * TRANSFER_PATCH_CHUNKS) throw failure;
           continue;
         }
         let rest = data;
@@ -169,6 +169,9 @@ class ReceiverLost extends Error {
   }
 }
 
+/** Bytes of a live chunk written to its receiver at a time. */
+const LIVE_RUN_BYTES = 256 * 1024;
+
 /** One chunk on its way in: written, then finished (kept) or discarded. */
 interface ChunkSink {
   readonly bytes: number;
@@ -187,6 +190,8 @@ class LiveChunk implements ChunkSink {
   bytes = 0;
   private readonly hash: Hash = createHash('sha256');
   private held: Buffer | undefined;
+  private gathering: Buffer[] = [];
+  private gathered = 0;
   private readonly stopWriting: () => void;
 
   constructor(
@@ -201,9 +206,22 @@ class LiveChunk implements ChunkSink {
   async write(piece: Buffer): Promise<void> {
     this.bytes += piece.length;
     this.hash.update(piece);
+    // the upload's small pieces (one TLS record each) gathered into runs: one TLS write per run
+    // instead of one per piece cut the server's TLS write time by about two thirds (profiled: docs/benchmarks.md)
+    this.gathering.push(piece);
+    this.gathered += piece.length;
+    if (this.gathered < LIVE_RUN_BYTES) return;
+    const run = this.takeGathered();
     const previous = this.held;
-    this.held = piece;
+    this.held = run;
     if (previous) await this.push(previous);
+  }
+
+  private takeGathered(): Buffer {
+    const run = this.gathering.length === 1 ? this.gathering[0]! : Buffer.concat(this.gathering, this.gathered);
+    this.gathering = [];
+    this.gathered = 0;
+    return run;
   }
 
   async finish(sha256: string, index: number, end: number): Promise<void> {
@@ -214,6 +232,7 @@ class LiveChunk implements ChunkSink {
     }
     if (this.held) await this.push(this.held);
     this.held = undefined;
+    if (this.gathered) await this.push(this.takeGathered());
     this.stopWriting();
     // counted once the receiver confirms it; the next chunk waits for that
     this.handoff.streamedWhole(this.transferId, index, end);

@@ -11,6 +11,12 @@ import { TetherError } from './errors.ts';
 
 /** Bytes per chunk: the unit of upload requests, download ranges, hashing and resume. */
 export const TRANSFER_CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Chunks a sender puts in one tus PATCH (64 MiB): the bytes do not wait for a new request
+ * between chunks, and a request the server refuses part-way is read to its end (so the
+ * sender hears the real answer) at a bounded cost.
+ */
+export const TRANSFER_PATCH_CHUNKS = 16;
 /** The suffix of a file being received; it is renamed only once the whole file verified. */
 export const PARTIAL_SUFFIX = '.tether-part';
 

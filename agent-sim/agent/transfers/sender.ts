@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Upload } from 'tus-js-client';
 import { TetherError } from '../../../src/shared/errors.ts';
-import type { TransferManifest } from '../../../src/shared/transfers.ts';
+import { fileSlices } from '../../../src/shared/node/file-slices.ts';
+import { TRANSFER_PATCH_CHUNKS, type TransferManifest } from '../../../src/shared/transfers.ts';
 import type { HandlerContext } from '../executor.ts';
 import type { TransferDeps } from './deps.ts';
 import { computeManifest } from './manifest.ts';
@@ -17,8 +17,8 @@ const TUS_RETRY_DELAYS = [250, 500, 1000, 2000, 4000, ...Array.from({ length: 20
 
 /**
  * `send-file`: declares a device file to the server (one read pass for the manifest:
- * size, whole SHA-256, one SHA-256 per chunk), then uploads it with tus, one chunk per
- * PATCH. Run again after an interruption, it asks the server for its offset and goes on
+ * size, whole SHA-256, one SHA-256 per chunk), then uploads it with tus,
+ * `TRANSFER_PATCH_CHUNKS` chunks per PATCH. Run again after an interruption, it asks the server for its offset and goes on
  * from there; it reads the file again only if it changed (or was never declared).
  */
 export async function sendFile(params: SendParams, context: HandlerContext, deps: TransferDeps): Promise<{ size: number; sha256: string }> {
@@ -72,10 +72,14 @@ function upload(transferId: string, hostPath: string, manifest: TransferManifest
       signal.removeEventListener('abort', onAbort);
       fn();
     };
-    const upload = new Upload(createReadStream(hostPath), {
+    const upload = new Upload({ path: hostPath } as unknown as Buffer, {
       uploadUrl: deps.client.uploadUrl(transferId),
       uploadSize: manifest.size,
-      chunkSize: manifest.chunkSize,
+      // many chunks per PATCH: the server keeps whole chunks only (a cut request resumes at the
+      // last whole one), and the bytes do not wait for a new request between chunks (measured:
+      // docs/benchmarks.md)
+      chunkSize: manifest.chunkSize * TRANSFER_PATCH_CHUNKS,
+      fileReader: { openFile: () => Promise.resolve(fileSlices(hostPath, manifest.size)) },
       httpStack: deps.client.tusHttpStack(),
       retryDelays: TUS_RETRY_DELAYS,
       storeFingerprintForResuming: false,

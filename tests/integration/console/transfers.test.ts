@@ -304,6 +304,11 @@ describe('the console transfer engine against the real server and agents', () =>
       // the server's id comes once the file is hashed and declared
       expect(started.transferId).toBeNull();
       const sending = await first.until(started.id, (i) => i.stage === 'uploading' && i.bytesMoved >= 2 * TRANSFER_CHUNK_BYTES, 'two chunks sent');
+      // a PATCH carries many chunks: stop once the server counts at least one (sent on and confirmed, or spooled)
+      await waitFor(async () => (await engineer.client.get<{ uploadedBytes: number }>(`/api/v1/transfers/${sending.transferId}`)).body.uploadedBytes > 0 || undefined, {
+        timeoutMs: 30_000,
+        what: 'a chunk counted by the server',
+      });
       await first.service.shutdown();
       const server = await engineer.client.get<{ uploadedBytes: number; state: string }>(`/api/v1/transfers/${sending.transferId}`);
       expect(server.body.uploadedBytes).toBeGreaterThan(0);

@@ -84,27 +84,71 @@ async function receiveChunks(
   ack: (body: TransferAck) => Promise<unknown>,
 ): Promise<void> {
   const total = manifest.chunks.length;
-  // two buffers: the next chunk arrives while this one is written, synced and acknowledged
-  const buffers = [Buffer.allocUnsafe(manifest.chunkSize), Buffer.allocUnsafe(manifest.chunkSize)] as const;
+  // three buffers: chunk i is stored while i + 1 arrives and i + 2 is already asked for, so the
+  // server goes from one chunk into the next without waiting for a request
+  const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(manifest.chunkSize));
+  const pending = new Map<number, Promise<Fetched | false>>();
+  const started = new Set<number>();
   const arriving = new Map<number, number>();
   const showMoved = () => run.moved(partial.bytesVerified + [...arriving.values()].reduce((a, b) => a + b, 0));
+  let nextToAsk = partial.chunksVerified;
   const fetch = (index: number) => {
     arriving.set(index, 0);
-    const fetching = fetchChunk(run, id, manifest, index, buffers[index % 2]!, (n) => {
-      arriving.set(index, (arriving.get(index) ?? 0) + n);
-      showMoved();
+    const fetching = fetchChunk(run, id, manifest, index, buffers[index % buffers.length]!, {
+      needed: () => index === partial.chunksVerified,
+      onStart: () => {
+        started.add(index);
+        askAhead();
+      },
+      onBytes: (n) => {
+        arriving.set(index, (arriving.get(index) ?? 0) + n);
+        showMoved();
+      },
     });
     // it may fail while the chunk before it is still being stored: awaited then, not unhandled now
     fetching.catch(() => undefined);
-    return fetching;
+    pending.set(index, fetching);
   };
-  let failedChecks = 0;
+  /** Asks for the next chunk once the one before it is arriving, while a buffer is free for it. */
+  const askAhead = () => {
+    while (
+      nextToAsk < total &&
+      nextToAsk < partial.chunksVerified + buffers.length &&
+      (nextToAsk === partial.chunksVerified || started.has(nextToAsk - 1))
+    ) {
+      fetch(nextToAsk);
+      nextToAsk += 1;
+    }
+  };
+  // synced and acknowledged beside the loop: one sync covers every chunk stored before it,
+  // and only synced chunks are acknowledged (the server then forgets them)
   let lastSaved = 0;
-  let next = partial.complete ? undefined : fetch(partial.chunksVerified);
+  let confirming: Promise<void> | undefined;
+  let confirmFailure: unknown;
+  const confirmStored = async () => {
+    try {
+      while (partial.chunksDurable < partial.chunksVerified) {
+        const durable = await partial.sync();
+        // the count on disk is a hint for the list (the partial file proves itself on resume): saved about once a second
+        const now = Date.now();
+        const persist = now - lastSaved >= SAVE_EVERY_MS || durable === total;
+        if (persist) lastSaved = now;
+        run.update({ verifiedChunks: durable }, persist);
+        await ack({ verifiedChunks: durable });
+      }
+    } catch (err) {
+      confirmFailure ??= err;
+    }
+  };
+  const confirm = (): Promise<void> => (confirming ??= confirmStored().finally(() => (confirming = undefined)));
+  let failedChecks = 0;
+  askAhead();
   try {
-    while (next) {
+    while (!partial.complete) {
       const index = partial.chunksVerified;
-      const fetched = await next;
+      const fetched = await pending.get(index)!;
+      pending.delete(index);
+      started.delete(index);
       if (!fetched) {
         failedChecks += 1;
         arriving.delete(index);
@@ -112,25 +156,32 @@ async function receiveChunks(
         if (failedChecks >= CHUNK_ATTEMPTS) {
           throw new TetherError('CHECKSUM_MISMATCH', `chunk ${index + 1} of ${total} failed its check ${CHUNK_ATTEMPTS} times`);
         }
-        next = fetch(index);
+        fetch(index);
         continue;
       }
       failedChecks = 0;
-      next = index + 1 < total ? fetch(index + 1) : undefined;
       if (!(await partial.storeChunk(fetched.bytes, fetched.sha256))) throw new TetherError('INTERNAL', `chunk ${index + 1} changed between its check and its storing`);
       arriving.delete(index);
-      // the count on disk is a hint for the list (the partial file proves itself on resume): saved about once a second
-      const now = Date.now();
-      const persist = now - lastSaved >= SAVE_EVERY_MS || partial.complete;
-      if (persist) lastSaved = now;
-      run.update({ verifiedChunks: partial.chunksVerified }, persist);
+      // its buffer is free again
+      askAhead();
       run.verified(partial.bytesVerified);
-      await ack({ verifiedChunks: partial.chunksVerified });
       run.progressed();
+      if (confirmFailure) throw confirmFailure;
+      void confirm();
     }
+    // the last chunks: synced and acknowledged before the file is checked whole
+    await confirming;
+    while (!confirmFailure && partial.chunksDurable < partial.chunksVerified) await confirm();
+    if (confirmFailure) throw confirmFailure;
   } finally {
-    next?.catch(() => undefined);
+    for (const fetching of pending.values()) fetching.catch(() => undefined);
+    await confirming;
   }
+}
+
+interface Fetched {
+  bytes: Buffer;
+  sha256: string;
 }
 
 /**
@@ -138,7 +189,14 @@ async function receiveChunks(
  * they do not match (fetched again by the caller). A chunk still on its way at the sender is
  * asked for again after a breath (the server waited already).
  */
-async function fetchChunk(run: TransferRun, id: string, manifest: TransferManifest, index: number, into: Buffer, onBytes: (n: number) => void): Promise<{ bytes: Buffer; sha256: string } | false> {
+async function fetchChunk(
+  run: TransferRun,
+  id: string,
+  manifest: TransferManifest,
+  index: number,
+  into: Buffer,
+  on: { needed: () => boolean; onStart: () => void; onBytes: (n: number) => void },
+): Promise<Fetched | false> {
   const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
   for (;;) {
     run.signal.throwIfAborted();
@@ -147,7 +205,8 @@ async function fetchChunk(run: TransferRun, id: string, manifest: TransferManife
       response = await run.link.openStream(`/transfers/${enc(id)}/content`, { range: `bytes=${start}-${end - 1}` }, run.signal);
     } catch (err) {
       if (err instanceof TetherError && err.code === 'CHUNK_NOT_READY') {
-        run.stage('waiting');
+        // a chunk asked for ahead of time waits quietly: only the one needed next shows the wait
+        if (on.needed()) run.stage('waiting');
         await sleep(500, undefined, { signal: run.signal });
         continue;
       }
@@ -160,6 +219,7 @@ async function fetchChunk(run: TransferRun, id: string, manifest: TransferManife
       response.body.destroy();
       throw new TetherError('CONFLICT', `the server sent chunk ${String(servedIndex)} for chunk ${index}`);
     }
+    on.onStart();
     let length = 0;
     try {
       for await (const data of response.body as AsyncIterable<Buffer>) {
@@ -169,7 +229,7 @@ async function fetchChunk(run: TransferRun, id: string, manifest: TransferManife
         }
         data.copy(into, length);
         length += data.length;
-        onBytes(data.length);
+        on.onBytes(data.length);
       }
     } catch (err) {
       // the link broke mid-chunk: a network failure, retried

@@ -52,6 +52,8 @@ export class PartialDownload {
     private readonly manifest: TransferManifest,
     private whole: Hash,
     private verified: number,
+    /** Chunks [0, n) synced (≤ verified). */
+    private durable = verified,
   ) {}
 
   /**
@@ -89,9 +91,14 @@ export class PartialDownload {
     }
   }
 
-  /** Chunks [0, n) are on disk, verified and synced. */
+  /** Chunks [0, n) are written and verified (on disk once `sync` has run). */
   get chunksVerified(): number {
     return this.verified;
+  }
+
+  /** Chunks [0, n) are synced to disk: what may be acknowledged. */
+  get chunksDurable(): number {
+    return this.durable;
   }
 
   get bytesVerified(): number {
@@ -105,7 +112,8 @@ export class PartialDownload {
   /**
    * Stores the next chunk, whose bytes the caller checked against the manifest (`sha256`
    * is what they hash to; nothing is written when it is not the manifest's: false), at its
-   * place, synced; then it counts.
+   * place; then it counts. It is durable after the next `sync` (one sync covers every
+   * chunk written before it, so syncing runs beside the next chunks' arrival).
    */
   async storeChunk(bytes: Buffer, sha256: string): Promise<boolean> {
     const index = this.verified;
@@ -113,7 +121,6 @@ export class PartialDownload {
     if (bytes.length !== end - start || sha256 !== this.manifest.chunks[index]) return false;
     try {
       await writeAll(this.handle, bytes, start);
-      await this.handle.sync();
     } catch (err) {
       await this.handle.truncate(start).catch(() => undefined);
       throw err;
@@ -121,6 +128,16 @@ export class PartialDownload {
     this.whole.update(bytes);
     this.verified = index + 1;
     return true;
+  }
+
+  /** Syncs every chunk stored so far to disk; returns how many chunks are durable. */
+  async sync(): Promise<number> {
+    const upTo = this.verified;
+    if (upTo > this.durable) {
+      await this.handle.datasync();
+      this.durable = Math.max(this.durable, upTo);
+    }
+    return this.durable;
   }
 
   /** The whole file's SHA-256 (once every chunk is in). */

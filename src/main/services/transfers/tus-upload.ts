@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
 import type https from 'node:https';
 import { DefaultHttpStack, type DetailedError, Upload } from 'tus-js-client';
 import { TetherError, parseErrorBody } from '../../../shared/errors.ts';
+import { fileSlices } from '../../../shared/node/file-slices.ts';
+import { TRANSFER_PATCH_CHUNKS } from '../../../shared/transfers.ts';
 
 /** What an upload needs of the console's server connection. */
 export interface TusTarget {
@@ -17,7 +18,7 @@ export interface TusUploadOptions {
   transferId: string;
   path: string;
   size: number;
-  /** The manifest's chunk size: one PATCH per chunk, so the server commits whole chunks. */
+  /** The manifest's chunk size (a PATCH carries `TRANSFER_PATCH_CHUNKS` of them). */
   chunkSize: number;
   signal: AbortSignal;
   /** Bytes the server accepted, or has in flight. */
@@ -65,7 +66,9 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
       // the server creates the upload with the transfer: no endpoint, so a refused HEAD reports its own error
       uploadUrl: `${target.apiBase}/uploads/${encodeURIComponent(options.transferId)}`,
       uploadSize: options.size,
-      chunkSize: options.chunkSize,
+      // many chunks per PATCH: the server keeps whole chunks only (a cut request resumes at the
+      // last whole one), and the bytes do not wait for a new request between chunks
+      chunkSize: options.chunkSize * TRANSFER_PATCH_CHUNKS,
       retryDelays: null,
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: false,
@@ -96,22 +99,6 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
     upload.start();
   });
-}
-
-/**
- * The file as tus reads it: one fresh read stream per PATCH body, for exactly that
- * chunk's range (nothing held open between requests, nothing buffered beyond the stream).
- */
-function fileSlices(path: string, size: number) {
-  return {
-    size,
-    async slice(start: number, end: number) {
-      const length = Math.max(0, Math.min(end, size) - start);
-      const value = length === 0 ? null : Object.assign(createReadStream(path, { start, end: start + length - 1 }), { size: length });
-      return { value, done: start + length >= size };
-    },
-    close() {},
-  };
 }
 
 /** A tus failure as the server's own error (its JSON body), a network failure, or a protocol one. */
