@@ -56,7 +56,12 @@ export async function runDownload(run: TransferRun): Promise<void> {
     if (partial.chunksVerified !== run.record.verifiedChunks) run.update({ verifiedChunks: partial.chunksVerified }, true);
     run.verified(partial.bytesVerified);
     run.moved(partial.bytesVerified);
-    if (partial.chunksVerified > 0) await ack({ verifiedChunks: partial.chunksVerified });
+    // what the server will drop now: chunks it counts as sent. A chunk passed straight through
+    // and stored here whose acknowledgement a pause or a server restart cut off is not among
+    // them; the server gets there again (spooling, as nobody asks for it) and hears of it then
+    const sent = detail.uploadedBytes >= manifest.size ? manifest.chunks.length : Math.floor(detail.uploadedBytes / manifest.chunkSize);
+    const held = Math.min(partial.chunksVerified, sent);
+    if (held > 0) await ack({ verifiedChunks: held });
     run.stage('downloading');
     await receiveChunks(run, id, manifest, partial, ack);
     run.stage('verifying');

@@ -1,0 +1,64 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fileManifest } from '../../../src/shared/node/file-manifest.ts';
+import { TetherError } from '../../../src/shared/errors.ts';
+
+const MiB = 1024 * 1024;
+const CHUNK = 4 * MiB;
+const dir = mkdtempSync(join(tmpdir(), 'tether-file-manifest-'));
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+function fileOf(size: number): { path: string; data: Buffer } {
+  const data = randomBytes(size);
+  const path = join(dir, `f-${size}-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(path, data);
+  return { path, data };
+}
+
+describe('the manifest pass', () => {
+  it.each([
+    ['small (one thread)', 3 * CHUNK + 5],
+    ['large (the whole hash on a second thread)', 5 * CHUNK + 7],
+  ])('%s: every chunk hash and the whole hash match an independent hashing', async (_name, size) => {
+    const { path, data } = fileOf(size);
+    const seen: number[] = [];
+    const manifest = await fileManifest(path, size, { chunkSize: CHUNK, onProgress: (n) => seen.push(n) });
+    const chunks: string[] = [];
+    for (let start = 0; start < size; start += CHUNK) chunks.push(sha(data.subarray(start, start + CHUNK)));
+    expect(manifest).toEqual({ size, sha256: sha(data), chunkSize: CHUNK, chunks });
+    expect(seen.at(-1)).toBe(size);
+  });
+
+  it('refuses a large file that is shorter than declared, or grows while it is read', async () => {
+    const short = fileOf(5 * CHUNK);
+    await expect(fileManifest(short.path, 5 * CHUNK + 1, { chunkSize: CHUNK })).rejects.toMatchObject({ code: 'CONFLICT' });
+    const growing = fileOf(5 * CHUNK);
+    let appended = false;
+    const outcome = fileManifest(growing.path, 5 * CHUNK, {
+      chunkSize: CHUNK,
+      onProgress: () => {
+        if (appended) return;
+        appended = true;
+        appendFileSync(growing.path, 'more');
+      },
+    });
+    await expect(outcome).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('stops with its signal, both threads, and says why', async () => {
+    const { path } = fileOf(8 * CHUNK);
+    const controller = new AbortController();
+    const reason = new TetherError('COMMAND_FAILED', 'canceled by the engineer');
+    const outcome = fileManifest(path, 8 * CHUNK, {
+      chunkSize: CHUNK,
+      signal: controller.signal,
+      onProgress: (n) => {
+        if (n >= CHUNK) controller.abort(reason);
+      },
+    });
+    await expect(outcome).rejects.toBe(reason);
+  });
+});
