@@ -130,7 +130,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.executor = new CommandExecutor(this.journal, this.audit, (update, urgent) => this.queueUpdate(update, urgent), { guard: this.sessions });
     registerBuiltinHandlers(this.executor, this);
     registerDiagnosticHandlers(this.executor, device);
-    registerTunnelHandlers(this.executor, { device, identity: credentials, serverCaPem: config.serverCaPem, serverUrl: config.serverUrl, audit: this.audit });
+    registerTunnelHandlers(this.executor, { device, identity: credentials, serverCaPem: config.serverCaPem, serverUrl: config.serverUrl, route: this.transport.tunnelRoute(), audit: this.audit });
     this.files = device.filesDir ? createDeviceFiles({ filesDir: device.filesDir, modelId: device.modelId, audit: this.audit }) : undefined;
     if (this.files) {
       registerFileHandlers(this.executor, this.files);

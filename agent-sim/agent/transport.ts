@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { TetherError, parseErrorBody } from '../../src/shared/errors.ts';
 import { describeConnectionError, proxyRefusal } from '../../src/shared/node/connection-errors.ts';
 import { DEVICE_SECRET_HEADER } from '../../src/shared/protocol/enroll.ts';
+import type { TunnelLinkAgent, TunnelLinkRoute } from '../../src/shared/node/tunnel-link.ts';
 import { ProxyResolver, type ProxyRoute, environmentProxyLookup } from '../../src/shared/node/proxy-resolver.ts';
 import { type AgentProxy, type ChosenProxy, bypassesProxy } from './config.ts';
 
@@ -135,6 +136,28 @@ export class AgentTransport {
     };
   }
 
+  /**
+   * How a tunnel link reaches the relay, as every request here reaches the server: through
+   * the fixed proxy (unless NO_PROXY exempts the host) or the one the pac or system setting
+   * chooses for that URL, else directly; names through the host map either way.
+   */
+  tunnelRoute(): TunnelLinkRoute {
+    const lookup = this.lookup as unknown as NonNullable<TunnelLinkRoute['lookup']>;
+    const through = (proxy: { url: string; username?: string | undefined; password?: string | undefined }, about: { chosenBy?: string; advice?: string }): TunnelLinkAgent =>
+      Object.assign(tunnellingAgent(proxyUrlWithCredentials(proxy), { lookup: this.lookup }), { proxyHost: new URL(proxy.url).host, proxyAbout: about });
+    return {
+      lookup,
+      agentFor: async (url) => {
+        if (this.resolver) {
+          const route = await this.resolver.resolve(url);
+          return route.kind === 'proxy' ? through(route, this.proxyAbout(route)) : undefined;
+        }
+        const fixed = this.fixedProxy;
+        return fixed && !bypassesProxy(new URL(url).hostname.replace(/^\[|\]$/g, ''), fixed.noProxy) ? through(fixed, {}) : undefined;
+      },
+    };
+  }
+
   /** The server's base URL, e.g. for upload URLs. */
   get serverUrl(): string {
     return this.url.origin;
@@ -185,14 +208,14 @@ export class AgentTransport {
   }
 
   /** Who chose the proxy that refused, and what to change on the device for a 407. */
-  private proxyAbout(): { chosenBy?: string; advice?: string } {
-    if (!this.chosen) return {};
-    const chosenBy = this.chosen.chosenBy === 'pac' ? 'the PAC script' : 'the HTTPS_PROXY environment variable';
-    const hostPort = this.chosen.url.replace(/^[a-z]+:\/\//i, '');
+  private proxyAbout(chosen = this.chosen): { chosenBy?: string; advice?: string } {
+    if (!chosen) return {};
+    const chosenBy = chosen.chosenBy === 'pac' ? 'the PAC script' : 'the HTTPS_PROXY environment variable';
+    const hostPort = chosen.url.replace(/^[a-z]+:\/\//i, '');
     return {
       chosenBy,
-      advice: this.chosen.username
-        ? `the agent's sign-in for ${hostPort} (user "${this.chosen.username}") was not accepted`
+      advice: chosen.username
+        ? `the agent's sign-in for ${hostPort} (user "${chosen.username}") was not accepted`
         : `add a sign-in for ${hostPort} to the agent's proxy.signIns`,
     };
   }

@@ -22,13 +22,17 @@ export interface ConnectProxyOptions {
  * loopback only), wants basic credentials `user:pass` (407 otherwise), refuses every
  * CONNECT (403), or tunnels and inspects TLS (`intercept`: terminates it with a
  * certificate for the requested name from `interceptCa` and re-encrypts to the target).
- * Switch `mode` at any time; `targets` lists every CONNECT received.
+ * Switch `mode` (and `onlyPorts`) at any time; `targets` lists every CONNECT received.
  */
 export interface ConnectProxy {
   url: string;
   mode: ProxyMode;
+  /** When set, CONNECT to any other port is refused (403), as by proxies that allow only 443. */
+  onlyPorts: number[] | undefined;
   /** `host:port` of every CONNECT, answered or not. */
   readonly targets: string[];
+  /** Drops every established tunnel to `port` (a network hiccup on that path); answers how many. */
+  cutTunnels(port: number): number;
   close(): Promise<void>;
 }
 
@@ -45,6 +49,8 @@ export async function startConnectProxy(mode: ProxyMode = 'open', options: Conne
   const inspector = options.interceptCa ? await tlsInspector(options.interceptCa, tlsOver) : undefined;
   const expected = `Basic ${Buffer.from(`${PROXY_USER.username}:${PROXY_USER.password}`).toString('base64')}`;
   const sockets = new Set<Socket>();
+  /** Established tunnels: the client's socket, the upstream one and the CONNECT port. */
+  const tunnels = new Set<{ client: Socket; upstream: Socket; port: number }>();
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -57,7 +63,16 @@ export async function startConnectProxy(mode: ProxyMode = 'open', options: Conne
   const proxy: ConnectProxy = {
     url: '',
     mode,
+    onlyPorts: undefined,
     targets: [],
+    cutTunnels: (port) => {
+      const cut = [...tunnels].filter((t) => t.port === port);
+      for (const t of cut) {
+        teardown(t.upstream);
+        t.client.destroy();
+      }
+      return cut.length;
+    },
     close: async () => {
       for (const socket of sockets) teardown(socket);
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -71,12 +86,16 @@ export async function startConnectProxy(mode: ProxyMode = 'open', options: Conne
       return reply('407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="test"\r\n');
     }
     const target = new URL(`http://${req.url ?? ''}`);
+    if (proxy.onlyPorts && !proxy.onlyPorts.includes(Number(target.port))) return reply('403 Forbidden');
     // this proxy only ever reaches loopback
     if (!net.isIPv4(target.hostname) || !target.hostname.startsWith('127.')) return reply('403 Forbidden');
     if (proxy.mode === 'intercept' && !inspector) return reply('500 No Inspection CA');
     let established = false;
     const upstream = net.connect(Number(target.port), target.hostname, () => {
       established = true;
+      const tunnel = { client, upstream, port: Number(target.port) };
+      tunnels.add(tunnel);
+      client.once('close', () => tunnels.delete(tunnel));
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (proxy.mode === 'intercept' && inspector) return inspector(client, upstream, head);
       if (head.length) upstream.write(head);

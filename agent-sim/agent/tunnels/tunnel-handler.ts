@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import { tunnelTargetOf } from '../../../src/shared/device-models.ts';
 import { TetherError } from '../../../src/shared/errors.ts';
-import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '../../../src/shared/node/tunnel-link.ts';
+import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, type TunnelLinkRoute, dialTunnelLink } from '../../../src/shared/node/tunnel-link.ts';
 import type { TUNNEL_COMMANDS } from '../../../src/shared/protocol/tunnels.ts';
 import { TUNNEL_WIRE, tunnelAgentPath, type TunnelPath, type TunnelTarget } from '../../../src/shared/tunnels.ts';
 import type { DeviceAdapter } from '../device.ts';
@@ -25,6 +25,8 @@ export interface TunnelHandlerDeps {
   serverCaPem: string;
   /** The server as this agent reaches it: the relay is dialed on the same host (the console may know it by another name). */
   serverUrl: string;
+  /** The transport's proxy and host map (AgentTransport.tunnelRoute): the relay is reached as the server is. */
+  route: TunnelLinkRoute;
   audit: Pick<LocalAuditFile, 'append'>;
 }
 
@@ -56,6 +58,7 @@ async function runTunnel(params: OpenTunnelParams, context: HandlerContext, deps
     ca: deps.serverCaPem,
     cert: deps.identity.certificatePem,
     key: deps.identity.privateKeyPem,
+    ...deps.route,
     signal: context.signal,
   }).catch((err: unknown) => {
     if (!context.signal.aborted) deps.audit.append('tunnel.fail', 'failed', { tunnelId: params.tunnelId, targetId: target.id, reason: (err as Error).message });

@@ -1,20 +1,45 @@
 import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { ErrorBodySchema, TetherError } from '../errors.ts';
 import { TUNNEL_WIRE, type RelayEndpoint, type TunnelPath } from '../tunnels.ts';
-import { describeConnectionError } from './connection-errors.ts';
+import { describeConnectionError, proxyRefusal } from './connection-errors.ts';
 
 /**
  * Dials one leg of a tunnel (console or agent) to the relay: an HTTP/1.1 Upgrade
  * (`Upgrade: tether-tunnel`) on the relay's own port first, and only when that port cannot
- * be reached at all, a WebSocket on the API port (the 443 fallback). What comes back is a
- * plain byte stream on which the caller runs HTTP/2 (docs/protocol.md, Tunnels).
+ * be reached at all (or a proxy refused it), a WebSocket on the API port (the 443
+ * fallback). What comes back is a plain byte stream on which the caller runs HTTP/2
+ * (docs/protocol.md, Tunnels). Both dials
+ * go the way the caller's API connection goes: through its proxy (CONNECT, TLS end to end)
+ * or directly with its name lookup (an agent's host map).
  */
 
-export interface TunnelLinkOptions {
+/**
+ * An agent a link's connection is made with. One that tunnels through a proxy names it
+ * (`host:port` of its latest connection) and, when a setting chose the proxy, who chose it
+ * and how to sign in to it: what a refusal by the proxy says.
+ */
+export type TunnelLinkAgent = https.Agent & {
+  readonly proxyHost?: string | undefined;
+  readonly proxyAbout?: { chosenBy?: string | undefined; advice?: string | undefined } | undefined;
+};
+
+/** How a link reaches the relay: the caller's proxy choice and name lookup. */
+export interface TunnelLinkRoute {
+  /**
+   * The agent for a connection to `url` — `https://host:port/` for the relay port, the
+   * fallback's `wss://` URL — asked per URL so a PAC script can choose; undefined dials directly.
+   */
+  agentFor?: ((url: string) => Promise<TunnelLinkAgent | undefined>) | undefined;
+  /** Name resolution for a connection made without a proxy (an agent's host map). */
+  lookup?: LookupFunction | undefined;
+}
+
+export interface TunnelLinkOptions extends TunnelLinkRoute {
   relay: RelayEndpoint;
   /** tunnelConsolePath(id) or tunnelAgentPath(id). */
   path: string;
@@ -66,7 +91,11 @@ class RelayAnswer extends Error {
   }
 }
 
-/** Opens a link: direct, else the WebSocket fallback. Errors are TetherErrors (the relay's code, or SERVER_UNREACHABLE). */
+/**
+ * Opens a link: direct, else the WebSocket fallback — also when the proxy refused the relay
+ * port (many allow only 443). Errors are TetherErrors: the relay's code, the proxy's
+ * refusal (PROXY_REFUSED, PROXY_AUTH_REQUIRED), or SERVER_UNREACHABLE.
+ */
 export async function dialTunnelLink(options: TunnelLinkOptions): Promise<TunnelLink> {
   options.signal?.throwIfAborted();
   let directFailure: TetherError;
@@ -89,8 +118,11 @@ export async function dialTunnelLink(options: TunnelLinkOptions): Promise<Tunnel
   }
 }
 
-function dialDirect(options: TunnelLinkOptions): Promise<Duplex> {
+async function dialDirect(options: TunnelLinkOptions): Promise<Duplex> {
   const { relay } = options;
+  const authority = `${relay.host.includes(':') ? `[${relay.host}]` : relay.host}:${relay.port}`;
+  const agent = await options.agentFor?.(`https://${authority}/`);
+  options.signal?.throwIfAborted();
   return new Promise<Duplex>((resolve, reject) => {
     let settled = false;
     // https.request passes TLS options through to tls.connect; its type lists only some of them.
@@ -104,10 +136,13 @@ function dialDirect(options: TunnelLinkOptions): Promise<Duplex> {
       ...(options.cert ? { cert: options.cert } : {}),
       ...(options.key ? { key: options.key } : {}),
       ...(options.servername ? { servername: options.servername } : {}),
+      // https-proxy-agent hands these TLS options to the session inside the CONNECT tunnel too
       ALPNProtocols: [TUNNEL_ALPN],
-      agent: false,
+      agent: agent ?? false,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
     };
     const request = https.request(requestOptions);
+    const proxyStatus = watchProxyAnswer(request);
     const finish = (outcome: { stream: Duplex } | { error: unknown }) => {
       if (settled) return;
       settled = true;
@@ -140,28 +175,43 @@ function dialDirect(options: TunnelLinkOptions): Promise<Duplex> {
       finish({ stream: socket });
     });
     request.on('response', (response) => {
+      // the proxy's own answer to CONNECT, replayed as the response: not the relay's word, so the fallback may still pass
+      if (proxyStatus.refused()) {
+        response.destroy();
+        finish({ error: proxyRefused(agent, proxyStatus.status(), authority) });
+        return;
+      }
       readRefusal(response).then(
         (error) => finish({ error: new RelayAnswer(error) }),
         (error: unknown) => finish({ error }),
       );
     });
-    request.on('error', (err: Error & { code?: string }) => finish({ error: describeConnectionError(err, { host: `${relay.host}:${relay.port}` }) }));
+    request.on('error', (err: Error & { code?: string }) => finish({ error: describeConnectionError(err, { host: authority, proxyHost: agent?.proxyHost }) }));
     request.end();
   });
 }
 
-function dialFallback(options: TunnelLinkOptions): Promise<Duplex> {
+async function dialFallback(options: TunnelLinkOptions): Promise<Duplex> {
   const url = new URL(options.relay.fallbackUrl);
+  const agent = await options.agentFor?.(url.href);
+  options.signal?.throwIfAborted();
   return new Promise<Duplex>((resolve, reject) => {
     let settled = false;
+    let proxyStatus: ReturnType<typeof watchProxyAnswer> | undefined;
     const socket = new WebSocket(url, TUNNEL_WIRE.wsProtocol, {
       headers: options.headers,
       ca: options.ca,
       ...(options.cert ? { cert: options.cert } : {}),
       ...(options.key ? { key: options.key } : {}),
       ...(options.servername ? { servername: options.servername } : {}),
+      ...(agent ? { agent } : {}),
+      ...(options.lookup ? { lookup: options.lookup } : {}),
       perMessageDeflate: false,
       handshakeTimeout: options.directTimeoutMs ?? DEFAULT_DIRECT_TIMEOUT_MS,
+      finishRequest: (request) => {
+        proxyStatus = watchProxyAnswer(request);
+        request.end();
+      },
     });
     const finish = (outcome: { stream: Duplex } | { error: unknown }) => {
       if (settled) return;
@@ -185,15 +235,34 @@ function dialFallback(options: TunnelLinkOptions): Promise<Duplex> {
       finish({ stream: createWebSocketStream(socket) });
     });
     socket.on('unexpected-response', (request, response) => {
+      if (proxyStatus?.refused()) {
+        request.destroy();
+        finish({ error: proxyRefused(agent, proxyStatus.status(), url.host) });
+        return;
+      }
       readRefusal(response).then(
         (error) => finish({ error: new RelayAnswer(error) }),
         (error: unknown) => finish({ error }),
       ).finally(() => request.destroy());
     });
     socket.on('error', (err: Error & { code?: string }) => {
-      finish({ error: describeConnectionError(err, { host: url.host }) });
+      finish({ error: describeConnectionError(err, { host: url.host, proxyHost: agent?.proxyHost }) });
     });
   });
+}
+
+/** Notes the proxy's answer to CONNECT (https-proxy-agent emits it on the request before any response). */
+function watchProxyAnswer(request: ClientRequest): { refused(): boolean; status(): number } {
+  let status: number | undefined;
+  request.on('proxyConnect', (connect: { statusCode: number }) => {
+    status = connect.statusCode;
+  });
+  return { refused: () => status !== undefined && status !== 200, status: () => status ?? 0 };
+}
+
+/** A proxy's refusal to CONNECT, as the API connection reports it. */
+function proxyRefused(agent: TunnelLinkAgent | undefined, status: number, target: string): TetherError {
+  return proxyRefusal(status, agent?.proxyHost ?? 'in use', target, agent?.proxyAbout);
 }
 
 /** The relay's error answer as a TetherError: its code when the body is ours, else the status. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Fleet, FleetMember } from '../../../agent-sim/fleet.ts';
+import type { AgentConfigInput } from '../../../agent-sim/agent/config.ts';
 import type { LocalAuditEntry } from '../../../agent-sim/agent/local-audit.ts';
 import type { ServiceEndpoint } from '../../../agent-sim/agent/device.ts';
 import type { AuditEntry } from '../../../src/shared/api/audit.ts';
@@ -31,17 +32,26 @@ export interface TunnelWorld {
   /** Further devices of the same customer (enrolled, agents running). */
   others: SeededDevice[];
   engineer: ApiClient;
+  /** The engineer's sign-in, for a console of the same user. */
+  engineerSignIn: { username: string; password: string };
   /** Another engineer of the same customer. */
   other: ApiClient;
   echo: Awaited<ReturnType<typeof startEchoServer>>;
   close(): Promise<void>;
 }
 
-export async function startTunnelWorld(name: string, serial: string, config: Partial<ServerConfigInput> = {}, otherSerials: string[] = []): Promise<TunnelWorld> {
+export async function startTunnelWorld(
+  name: string,
+  serial: string,
+  config: Partial<ServerConfigInput> = {},
+  otherSerials: string[] = [],
+  /** The agents' own settings (a proxy, a server name and its host map); may depend on the server. */
+  agent: (ts: TestServer) => Partial<AgentConfigInput> = () => ({}),
+): Promise<TunnelWorld> {
   const ts = await startTestServer({ pollWindowMs: 5000, ...config });
   const seeded = await seedCustomer(ts, name, [serial, ...otherSerials].map((s) => ({ serial: s, modelId: 'mrxperion' as const })));
   await ts.adminClient.put(`/api/v1/customers/${seeded.customer.id}/consent-policy`, { policies: ALLOW_ALL });
-  const fleet = await startFleet(ts, seeded.devices, { tickMs: 1000 });
+  const fleet = await startFleet(ts, seeded.devices, { tickMs: 1000, agent: agent(ts) });
   const slug = name.toLowerCase().replace(/\W+/g, '-');
   const engineer = await createUser(ts, `${slug}-eng`, 'engineer', [seeded.customer.id]);
   const other = await createUser(ts, `${slug}-other`, 'engineer', [seeded.customer.id]);
@@ -58,6 +68,7 @@ export async function startTunnelWorld(name: string, serial: string, config: Par
     device: seeded.devices[0]!,
     others: seeded.devices.slice(1),
     engineer: engineer.client,
+    engineerSignIn: { username: `${slug}-eng`, password: engineer.password },
     other: other.client,
     echo,
     async close() {

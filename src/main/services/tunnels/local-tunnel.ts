@@ -9,6 +9,7 @@ import { TetherError } from '../../../shared/errors.ts';
 import type { TunnelItem, TunnelLinkState } from '../../../shared/ipc.ts';
 import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '../../../shared/node/tunnel-link.ts';
 import { TUNNEL_END_CAUSE_TEXT, TUNNEL_WIRE, tunnelConsolePath } from '../../../shared/tunnels.ts';
+import { type ServerTarget, createHttpsAgent } from '../http-agent.ts';
 import { carryConnection } from './carry-connection.ts';
 
 /** What a tunnel needs of the signed-in server connection. */
@@ -16,7 +17,8 @@ export interface TunnelServerLink {
   call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>>;
   currentToken(): Promise<string>;
   renewExpired(used: string): Promise<void>;
-  readonly target: { url: string; caPem: string | null };
+  /** The server as the API connection reaches it: pinned CA and proxy choice, which the links follow too. */
+  readonly target: ServerTarget;
 }
 
 export interface LocalTunnelOptions {
@@ -122,7 +124,7 @@ export class LocalTunnel {
   /** The server's view changed (live event or answer): a closed tunnel closes here too. */
   adopt(view: TunnelView): void {
     if (this.closed) return;
-    this.view = view;
+    this.view = this.withOwnPath(view);
     if (view.state === 'closed') this.finish();
     else this.options.onChange(true);
     if (view.state === 'open') this.releaseOpen();
@@ -170,6 +172,8 @@ export class LocalTunnel {
     const controller = new AbortController();
     this.dialing = controller;
     const token = await this.api.currentToken();
+    // the API connection's kind of agent: its proxy (profile, else the console-wide setting, asked per URL) or direct
+    const agent = createHttpsAgent(this.api.target);
     try {
       const link = await dialTunnelLink({
         relay: ticket.relay,
@@ -177,6 +181,7 @@ export class LocalTunnel {
         headers: { authorization: `Bearer ${token}`, [TUNNEL_WIRE.ticketHeader]: ticket.ticket },
         // a hosted server's certificate is public: the system's roots then, as the API connection
         ca: this.api.target.caPem ?? rootCertificates.join('\n'),
+        agentFor: () => Promise.resolve(agent),
         signal: controller.signal,
       });
       if (controller.signal.aborted) {
@@ -200,6 +205,8 @@ export class LocalTunnel {
       if (err instanceof TetherError && err.code === 'TOKEN_EXPIRED') await this.api.renewExpired(token);
       throw err;
     } finally {
+      // an upgraded socket has left the agent; this drops only sockets a refusal left pooled
+      agent.destroy();
       if (this.dialing === controller) this.dialing = undefined;
     }
   }
@@ -276,10 +283,18 @@ export class LocalTunnel {
 
   private async refreshView(): Promise<void> {
     try {
-      this.view = await this.api.call('GET', `/tunnels/${enc(this.id)}`, TunnelViewSchema);
+      this.view = this.withOwnPath(await this.api.call('GET', `/tunnels/${enc(this.id)}`, TunnelViewSchema));
     } catch {
       // the list keeps the last view it had; the tunnel closes here either way
     }
+  }
+
+  /**
+   * The server's view with the path this end dialed kept: the device leg's join may be
+   * announced before the server recorded this leg's path, and the console knows its own.
+   */
+  private withOwnPath(view: TunnelView): TunnelView {
+    return { ...view, consolePath: view.consolePath ?? this.view.consolePath };
   }
 
   /** A local connection: waits for the link if it is being dialed again, then rides one CONNECT stream. */
