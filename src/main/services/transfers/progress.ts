@@ -4,6 +4,9 @@
  * a gate that lets progress out a few times a second at most.
  */
 
+/** Samples of the speed meter are at least this far apart (the newest one excepted). */
+const SAMPLE_SPACING_MS = 100;
+
 /** Speed over a sliding window of (time, bytes) samples: smooth, and quick to reach 0 when bytes stop. */
 export class SpeedMeter {
   private readonly samples: { at: number; bytes: number }[] = [];
@@ -16,9 +19,16 @@ export class SpeedMeter {
   /** Records the running total of bytes moved (it never goes down; a smaller total restarts the meter). */
   record(totalBytes: number): void {
     const at = this.now();
-    const last = this.samples.at(-1);
-    if (last && totalBytes < last.bytes) this.samples.length = 0;
-    this.samples.push({ at, bytes: totalBytes });
+    if (totalBytes < (this.samples.at(-1)?.bytes ?? 0)) this.samples.length = 0;
+    // bytes arrive one TLS record at a time (thousands a second): the newest sample moves on
+    // until it is `SAMPLE_SPACING_MS` past the one before it, so the window holds a few dozen
+    const [before, last] = [this.samples.at(-2), this.samples.at(-1)];
+    if (before && last && at - before.at < SAMPLE_SPACING_MS) {
+      last.at = at;
+      last.bytes = totalBytes;
+    } else {
+      this.samples.push({ at, bytes: totalBytes });
+    }
     this.trim(at);
   }
 

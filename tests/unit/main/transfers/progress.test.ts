@@ -19,6 +19,19 @@ describe('transfer speed', () => {
     expect(meter.bytesPerSecond()).toBeCloseTo(1_000_000, -3);
   });
 
+  it('reads a steady rate right when bytes come in thousands of small pieces a second, keeping only a few dozen samples', () => {
+    const t = clock();
+    const meter = new SpeedMeter(5000, t.now);
+    // 16 KiB every 0.2 ms (one TLS record at about 80 MB/s) for 8 s
+    for (let i = 0; i <= 40_000; i++) {
+      meter.record(i * 16_384);
+      t.advance(0.2);
+    }
+    t.advance(-0.2);
+    expect(meter.bytesPerSecond()).toBeCloseTo(16_384 / 0.0002, -5);
+    expect((meter as unknown as { samples: unknown[] }).samples.length).toBeLessThanOrEqual(5000 / 100 + 2);
+  });
+
   it('smooths a burst: one fast second among slow ones does not read as the fast speed', () => {
     const t = clock();
     const meter = new SpeedMeter(5000, t.now);
