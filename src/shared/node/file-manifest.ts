@@ -61,6 +61,78 @@ function wholeFileSha256(path: string, size: number, signal: AbortSignal | undef
   });
 }
 
+/**
+ * A file's SHA-256 taken on a thread of its own while the file is being written (a
+ * download's partial file): `advance` says how far it is written, `digest` waits for the
+ * hash of the first `upTo` bytes. The receiving thread only writes; the bytes are read back
+ * from the page cache over there.
+ */
+const GROWING_HASH_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const hash = createHash('sha256');
+const buffer = Buffer.allocUnsafe(workerData.readBytes);
+const fd = openSync(workerData.path, 'r');
+let hashed = 0;
+const upTo = (end) => {
+  while (hashed < end) {
+    const n = readSync(fd, buffer, 0, Math.min(buffer.length, end - hashed), hashed);
+    if (n === 0) throw new Error('the file ended at byte ' + hashed + ', before byte ' + end);
+    hash.update(buffer.subarray(0, n));
+    hashed += n;
+  }
+};
+parentPort.on('message', ({ advance, digest }) => {
+  if (advance !== undefined) upTo(advance);
+  if (digest !== undefined) {
+    upTo(digest);
+    closeSync(fd);
+    parentPort.postMessage({ sha256: hash.digest('hex') });
+  }
+});
+`;
+
+export class GrowingFileHash {
+  private readonly worker: Worker;
+  private readonly failed: Promise<never>;
+  private stopped = false;
+
+  constructor(private readonly path: string) {
+    this.worker = new Worker(GROWING_HASH_WORKER, { eval: true, workerData: { path, readBytes: READ_BYTES } });
+    this.failed = new Promise<never>((_resolve, reject) => {
+      this.worker.once('error', (err) => reject(new TetherError('CONFLICT', `${path} could not be read back for its hash: ${err.message}`)));
+      this.worker.once('exit', (code) => reject(new TetherError('INTERNAL', `the hashing thread for ${path} stopped (exit ${code})`)));
+    });
+    this.failed.catch(() => undefined);
+    // it must not keep the process alive on its own
+    this.worker.unref();
+  }
+
+  /** Bytes [0, upTo) are written: they may be hashed now. */
+  advance(upTo: number): void {
+    if (!this.stopped) this.worker.postMessage({ advance: upTo });
+  }
+
+  /** The SHA-256 of bytes [0, upTo) (all written); the hasher is done after it. */
+  async digest(upTo: number): Promise<string> {
+    if (this.stopped) throw new TetherError('INTERNAL', `the hash of ${this.path} was stopped`);
+    const answer = new Promise<string>((resolve) => this.worker.once('message', ({ sha256 }: { sha256: string }) => resolve(sha256)));
+    this.worker.postMessage({ digest: upTo });
+    try {
+      return await Promise.race([answer, this.failed]);
+    } finally {
+      this.stop();
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    void this.worker.terminate();
+  }
+}
+
 const changed = (path: string) => new TetherError('CONFLICT', `${path} changed while it was being read; try again once nothing writes to it`);
 
 /**

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileManifest } from '../../../src/shared/node/file-manifest.ts';
+import { GrowingFileHash, fileManifest } from '../../../src/shared/node/file-manifest.ts';
 import { TetherError } from '../../../src/shared/errors.ts';
 
 const MiB = 1024 * 1024;
@@ -60,5 +60,34 @@ describe('the manifest pass', () => {
       },
     });
     await expect(outcome).rejects.toBe(reason);
+  });
+});
+
+describe('the hash of a file being written, on a second thread', () => {
+  it('follows the writes and gives the hash of exactly the bytes asked for', async () => {
+    const data = randomBytes(3 * MiB + 11);
+    const path = join(dir, `growing-${Math.random().toString(36).slice(2)}`);
+    const fd = openSync(path, 'w');
+    const hash = new GrowingFileHash(path);
+    try {
+      for (let at = 0; at < data.length; at += MiB) {
+        const piece = data.subarray(at, at + MiB);
+        writeSync(fd, piece, 0, piece.length, at);
+        hash.advance(at + piece.length);
+      }
+      // more on disk than asked for: only the first bytes count
+      writeSync(fd, Buffer.from('trailing'), 0, 8, data.length);
+    } finally {
+      closeSync(fd);
+    }
+    expect(await hash.digest(data.length)).toBe(sha(data));
+    await expect(hash.digest(data.length)).rejects.toMatchObject({ code: 'INTERNAL' }); // done after its answer
+  });
+
+  it('says so when the file is shorter than the bytes it was told were written', async () => {
+    const path = join(dir, `short-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(path, randomBytes(1000));
+    const hash = new GrowingFileHash(path);
+    await expect(hash.digest(5000)).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });

@@ -65,7 +65,7 @@ export async function runDownload(run: TransferRun): Promise<void> {
     run.stage('downloading');
     await receiveChunks(run, id, manifest, partial, ack);
     run.stage('verifying');
-    if (partial.wholeDigest() !== manifest.sha256) {
+    if ((await partial.wholeDigest()) !== manifest.sha256) {
       await partial.close();
       await removeIfPresent(partialPath);
       run.update({ verifiedChunks: 0 }, true);

@@ -1,8 +1,9 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { type FileHandle, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { TetherError } from '../../../shared/errors.ts';
+import { GrowingFileHash } from '../../../shared/node/file-manifest.ts';
 import { fsyncDirectory } from '../../../shared/node/files.ts';
 import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '../../../shared/transfers.ts';
 
@@ -42,19 +43,22 @@ export function safeFileName(name: string): string {
 /**
  * A partial download, opened to continue: anything beyond the verified prefix is cut off
  * (it was never acknowledged), and the prefix is read back once — every chunk checked
- * against the manifest again (a disk can lose writes) and fed to the whole-file hash, so
- * the end needs no second pass over the file.
+ * against the manifest again (a disk can lose writes). The whole file's hash is taken on a
+ * second thread as chunks are written (`GrowingFileHash`), so the end needs no pass over
+ * the file and the console's own thread only checks chunks and writes them.
  */
 export class PartialDownload {
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     private readonly manifest: TransferManifest,
-    private whole: Hash,
+    private readonly whole: GrowingFileHash,
     private verified: number,
     /** Chunks [0, n) synced (≤ verified). */
     private durable = verified,
-  ) {}
+  ) {
+    whole.advance(this.bytesVerified);
+  }
 
   /**
    * Opens (or starts) the partial file: every whole chunk on disk that matches its hash
@@ -65,26 +69,18 @@ export class PartialDownload {
     const handle = await open(path, existsSync(path) ? 'r+' : 'w+', 0o600);
     try {
       const size = (await handle.stat()).size;
-      let whole = createHash('sha256');
       let good = 0;
       for (let index = 0; index < manifest.chunks.length; index++) {
         const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
         if (end > size) break;
-        const before = whole.copy();
         const digest = createHash('sha256');
-        for await (const data of createReadStream('', { fd: handle.fd, start, end: end - 1, autoClose: false }) as AsyncIterable<Buffer>) {
-          digest.update(data);
-          whole.update(data);
-        }
-        if (digest.digest('hex') !== manifest.chunks[index]) {
-          whole = before;
-          break;
-        }
+        for await (const data of createReadStream('', { fd: handle.fd, start, end: end - 1, autoClose: false }) as AsyncIterable<Buffer>) digest.update(data);
+        if (digest.digest('hex') !== manifest.chunks[index]) break;
         good = index + 1;
       }
       await handle.truncate(good === 0 ? 0 : chunkRange(good - 1, manifest.size, manifest.chunkSize).end);
       await handle.sync();
-      return new PartialDownload(path, handle, manifest, whole, good);
+      return new PartialDownload(path, handle, manifest, new GrowingFileHash(path), good);
     } catch (err) {
       await handle.close();
       throw err;
@@ -125,8 +121,8 @@ export class PartialDownload {
       await this.handle.truncate(start).catch(() => undefined);
       throw err;
     }
-    this.whole.update(bytes);
     this.verified = index + 1;
+    this.whole.advance(end);
     return true;
   }
 
@@ -141,11 +137,12 @@ export class PartialDownload {
   }
 
   /** The whole file's SHA-256 (once every chunk is in). */
-  wholeDigest(): string {
-    return this.whole.copy().digest('hex');
+  wholeDigest(): Promise<string> {
+    return this.whole.digest(this.bytesVerified);
   }
 
   async close(): Promise<void> {
+    this.whole.stop();
     await this.handle.close();
   }
 }

@@ -61,7 +61,7 @@ describe('a partial download', () => {
     expect(await partial.sync()).toBe(4);
     expect(partial.complete).toBe(true);
     expect(partial.bytesVerified).toBe(data.length);
-    expect(partial.wholeDigest()).toBe(manifest.sha256);
+    expect(await partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
     expect(readFileSync(path).equals(data)).toBe(true);
   });
@@ -83,7 +83,7 @@ describe('a partial download', () => {
     expect(statSync(path).size).toBe(CHUNK);
     // the right bytes still go in after refusals
     expect(await partial.storeChunk(chunkOf(data, 1), sha(chunkOf(data, 1)))).toBe(true);
-    expect(partial.wholeDigest()).toBe(manifest.sha256);
+    expect(await partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
   });
 
@@ -96,7 +96,7 @@ describe('a partial download', () => {
     expect(partial.chunksVerified).toBe(2);
     expect(statSync(path).size).toBe(2 * CHUNK);
     for (let i = 2; i < 5; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
-    expect(partial.wholeDigest()).toBe(manifest.sha256);
+    expect(await partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
     expect(readFileSync(path).equals(data)).toBe(true);
   });
@@ -108,7 +108,7 @@ describe('a partial download', () => {
     const partial = await PartialDownload.open(path, manifest);
     expect(partial.chunksVerified).toBe(3);
     expect(await partial.storeChunk(chunkOf(data, 3), sha(chunkOf(data, 3)))).toBe(true);
-    expect(partial.wholeDigest()).toBe(manifest.sha256);
+    expect(await partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
   });
 
@@ -122,7 +122,7 @@ describe('a partial download', () => {
     expect(partial.chunksVerified).toBe(1);
     expect(statSync(path).size).toBe(CHUNK);
     for (let i = 1; i < 3; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
-    expect(partial.wholeDigest()).toBe(manifest.sha256);
+    expect(await partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
   });
 
@@ -137,7 +137,7 @@ describe('a partial download', () => {
     const empty = content(0);
     const nothing = await PartialDownload.open(join(dir, `empty${PARTIAL_SUFFIX}`), empty.manifest);
     expect(nothing.complete).toBe(true);
-    expect(nothing.wholeDigest()).toBe(empty.manifest.sha256);
+    expect(await nothing.wholeDigest()).toBe(empty.manifest.sha256);
     await nothing.close();
   });
 });
