@@ -1,6 +1,6 @@
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import { Transform, pipeline } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { TetherError, parseErrorBody } from '../../../shared/errors.ts';
 
 /** What crosses one tunnel's local port, counted as it passes. */
@@ -11,14 +11,6 @@ export interface ConnectionMeter {
 
 /** A refusal body is a small JSON error; more than this is not ours. */
 const MAX_REFUSAL_BYTES = 16 * 1024;
-
-const counter = (count: (bytes: number) => void) =>
-  new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      count(chunk.length);
-      done(null, chunk);
-    },
-  });
 
 /**
  * Carries one TCP connection made to the local port as one HTTP/2 CONNECT stream on the
@@ -50,8 +42,11 @@ export function carryConnection(socket: Socket, session: ClientHttp2Session, aut
           }
           if (--open === 0 || err) resolve();
         };
-        pipeline(socket, counter((n) => meter.toDevice(n)), stream, done);
-        pipeline(stream, counter((n) => meter.fromDevice(n)), socket, done);
+        // counted by listening beside the pipes: a counting stream in between costs a hop per piece
+        socket.on('data', (chunk: Buffer) => meter.toDevice(chunk.length));
+        stream.on('data', (chunk: Buffer) => meter.fromDevice(chunk.length));
+        pipeline(socket, stream, done);
+        pipeline(stream, socket, done);
         return;
       }
       socket.off('close', abandon);
