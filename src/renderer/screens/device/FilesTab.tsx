@@ -7,12 +7,12 @@ import { FileIcon, FolderIcon } from '../../components/icons.tsx';
 import { formatBytes } from '../../lib/format.ts';
 import { uploadSourceOf } from '../../lib/local-files.ts';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
-import { type ScopedWork, scopeBlockedReason } from '../../lib/session-format.ts';
+import type { ScopedWork } from '../../lib/session-format.ts';
 import { formatDateTime } from '../../lib/time-format.ts';
-import { useBridge, useFiles, useServiceSessions, useSession, useTransfers } from '../../stores/context.ts';
+import { useBridge, useFiles, useTransfers } from '../../stores/context.ts';
 import { breadcrumbOf } from '../../stores/files-store.ts';
-import { openSessionOf } from '../../stores/service-session-reducers.ts';
 import { RequestSessionModal } from './RequestSessionModal.tsx';
+import { useScopeGate } from './use-scope-gate.ts';
 import './FilesTab.css';
 
 const FILES_SCOPE = ['files'] as const;
@@ -30,13 +30,10 @@ const FILE_WORK: ScopedWork = {
  * the folder. Outside such a session, it says why and offers to request one.
  */
 export function FilesTab({ detail }: { detail: DeviceDetail }) {
-  const sessions = useServiceSessions((s) => s.sessions);
-  const user = useSession((s) => (s.session?.signedIn ? s.session.user : null));
+  const { loaded, session, reason } = useScopeGate(FILE_WORK, detail);
   const [requesting, setRequesting] = useState(false);
-  const session = openSessionOf(sessions);
-  const reason = scopeBlockedReason(FILE_WORK, session, user?.id ?? null, user?.role, detail);
 
-  if (!sessions) return <Loader size="xs" aria-label="Loading sessions" />;
+  if (!loaded) return <Loader size="xs" aria-label="Loading sessions" />;
   if (reason || !session) {
     return (
       <div className="files-tab__blocked">

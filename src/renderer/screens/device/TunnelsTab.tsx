@@ -8,12 +8,12 @@ import type { TunnelTarget } from '../../../shared/tunnels.ts';
 import { TunnelTerminal } from '../../components/TunnelTerminal.tsx';
 import { describeError } from '../../lib/error-messages.ts';
 import { notifyError } from '../../lib/notify.ts';
-import { type ScopedWork, scopeBlockedReason } from '../../lib/session-format.ts';
+import type { ScopedWork } from '../../lib/session-format.ts';
 import { localAddress, localUrl, pathText, trafficText, tunnelStatusText, usesFallback } from '../../lib/tunnel-format.ts';
 import { usePendingAction } from '../../lib/use-pending-action.ts';
-import { useBridge, useServiceSessions, useSession, useTunnels } from '../../stores/context.ts';
-import { openSessionOf } from '../../stores/service-session-reducers.ts';
+import { useBridge, useTunnels } from '../../stores/context.ts';
 import { RequestSessionModal } from './RequestSessionModal.tsx';
+import { useScopeGate } from './use-scope-gate.ts';
 import './TunnelsTab.css';
 
 const TUNNEL_SCOPE = ['tunnel'] as const;
@@ -32,13 +32,10 @@ const TUNNEL_WORK: ScopedWork = {
  * a web page in the browser, or a terminal for a service console).
  */
 export function TunnelsTab({ detail }: { detail: DeviceDetail }) {
-  const sessions = useServiceSessions((s) => s.sessions);
-  const user = useSession((s) => (s.session?.signedIn ? s.session.user : null));
+  const { loaded, session, reason } = useScopeGate(TUNNEL_WORK, detail);
   const [requesting, setRequesting] = useState(false);
-  const session = openSessionOf(sessions);
-  const reason = scopeBlockedReason(TUNNEL_WORK, session, user?.id ?? null, user?.role, detail);
 
-  if (!sessions) return <Loader size="xs" aria-label="Loading sessions" />;
+  if (!loaded) return <Loader size="xs" aria-label="Loading sessions" />;
   return (
     <Stack gap="md" className="tunnels-tab">
       {reason || !session ? (
