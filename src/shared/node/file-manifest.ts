@@ -105,8 +105,6 @@ export class GrowingFileHash {
       this.worker.once('exit', (code) => reject(new TetherError('INTERNAL', `the hashing thread for ${path} stopped (exit ${code})`)));
     });
     this.failed.catch(() => undefined);
-    // it must not keep the process alive on its own
-    this.worker.unref();
   }
 
   /** Bytes [0, upTo) are written: they may be hashed now. */
@@ -114,7 +112,7 @@ export class GrowingFileHash {
     if (!this.stopped) this.worker.postMessage({ advance: upTo });
   }
 
-  /** The SHA-256 of bytes [0, upTo) (all written); the hasher is done after it. */
+  /** The SHA-256 of bytes [0, upTo) (all written); the hasher is done after it (`stop` is called). */
   async digest(upTo: number): Promise<string> {
     if (this.stopped) throw new TetherError('INTERNAL', `the hash of ${this.path} was stopped`);
     const answer = new Promise<string>((resolve) => this.worker.once('message', ({ sha256 }: { sha256: string }) => resolve(sha256)));
@@ -126,6 +124,7 @@ export class GrowingFileHash {
     }
   }
 
+  /** Ends the thread; its owner calls it when done (PartialDownload.close), else the thread keeps the process alive. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
