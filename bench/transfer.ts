@@ -10,6 +10,7 @@
  *       receiving it: manifest pass, tus upload, encrypted spool, Range download, per-chunk
  *       and whole-file verification, fsync, acks. Timed from the click to the verified file.
  * `--spool` turns the stream-through off (every chunk encrypted to disk and read back), for comparison.
+ * `--to-device` measures the other way: the console uploads the file and the agent receives it.
  * Prints MB/s of all three, Tether ÷ pipe relay (goal ≥ 0.8) and Tether ÷ direct, and the
  * peak RSS growth of the server and the agent over their idle size (goal: a few tens of MiB).
  */
@@ -32,10 +33,15 @@ import { ServerProcess } from '../tests/helpers/server-process.ts';
 import { waitFor } from '../tests/helpers/wait.ts';
 import { type Measured, measureDirect, measurePipeRelay, measured } from './transfer/baselines.ts';
 
-const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' }, json: { type: 'boolean', default: false }, spool: { type: 'boolean', default: false } }, strict: true });
+const { values } = parseArgs({
+  options: { 'size-mib': { type: 'string', default: '1024' }, json: { type: 'boolean', default: false }, spool: { type: 'boolean', default: false }, 'to-device': { type: 'boolean', default: false } },
+  strict: true,
+});
+/** --to-device: the other way, console → device (an upload received by the agent), against the same baselines. */
+const TO_DEVICE = values['to-device'];
 const SIZE_MIB = Number(values['size-mib']);
 if (!Number.isInteger(SIZE_MIB) || SIZE_MIB < 1 || SIZE_MIB > 16_384) {
-  process.stderr.write('usage: npm run bench:transfer -- [--size-mib 1..16384] [--json] [--spool]\n');
+  process.stderr.write('usage: npm run bench:transfer -- [--size-mib 1..16384] [--json] [--spool] [--to-device]\n');
   process.exit(2);
 }
 const log = (m: string) => process.stderr.write(`[bench:transfer] ${m}\n`);
@@ -134,7 +140,7 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
     // the device's own disk: its seeded tree, plus the file to send (a hard link, no copy)
     const logs = join(agentDir, 'device-files', 'logs');
     await waitFor(() => existsSync(logs) || undefined, { timeoutMs: 30_000, what: 'the device file tree' });
-    linkSync(source, join(logs, 'bench.bin'));
+    if (!TO_DEVICE) linkSync(source, join(logs, 'bench.bin'));
 
     const profile = await call('profiles.save', { name: 'Bench', url: server.url, caPem: server.ca, proxy: null });
     await call('session.signIn', { profileId: profile.id, username: 'bench-eng', password });
@@ -151,9 +157,11 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
 
     const saveDir = join(dir, 'received');
     mkdirSync(saveDir);
-    log(`Tether: ${SIZE_MIB} MiB device → console…`);
+    log(`Tether: ${SIZE_MIB} MiB ${TO_DEVICE ? 'console → device' : 'device → console'}…`);
     const started = performance.now();
-    const [item] = (await call('transfers.download', { deviceId: enrolled.deviceId, sessionId: session.id, devicePaths: ['/logs/bench.bin'], saveDir })).items;
+    const [item] = TO_DEVICE
+      ? [await call('transfers.upload', { deviceId: enrolled.deviceId, sessionId: session.id, localPath: source, devicePath: '/service/bench.bin', overwrite: false })]
+      : (await call('transfers.download', { deviceId: enrolled.deviceId, sessionId: session.id, devicePaths: ['/logs/bench.bin'], saveDir })).items;
     // where the time goes: before the first verified byte (command, the agent's manifest pass), the bytes, the end
     let firstByteAt: number | undefined;
     let lastByteAt: number | undefined;
@@ -163,7 +171,7 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
         if (now && (now.state === 'failed' || now.state === 'canceled')) throw new Error(`the transfer ${now.state}: ${JSON.stringify(now.error)}`);
         if (now && now.bytesDone > 0) firstByteAt ??= performance.now();
         if (now && now.size !== null && now.bytesDone === now.size) lastByteAt ??= performance.now();
-        return now?.state === 'completed' && now.localPath ? now : undefined;
+        return now?.state === 'completed' && (TO_DEVICE || now.localPath) ? now : undefined;
       },
       { timeoutMs: 30 * 60_000, intervalMs: 20, what: 'the transfer completed' },
     );
@@ -171,7 +179,8 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
     const ms = end - started;
     const serverPeak = rss(serverPid).peak;
     const agentPeak = rss(agentPid).peak;
-    if ((await sha256Of(done.localPath!)) !== sourceSha) throw new Error('the received file differs from the source');
+    const received = TO_DEVICE ? join(agentDir, 'device-files', 'service', 'bench.bin') : done.localPath!;
+    if ((await sha256Of(received)) !== sourceSha) throw new Error('the received file differs from the source');
     return {
       ...measured(done.size ?? 0, ms),
       phases: { beforeFirstChunkS: ((firstByteAt ?? end) - started) / 1000, chunksS: ((lastByteAt ?? end) - (firstByteAt ?? end)) / 1000, afterLastChunkS: (end - (lastByteAt ?? end)) / 1000 },
@@ -219,7 +228,7 @@ try {
     const f = (n: number) => n.toFixed(1);
     process.stdout.write(
       [
-        `file transfer, ${SIZE_MIB} MiB device → console on loopback`,
+        `file transfer, ${SIZE_MIB} MiB ${TO_DEVICE ? 'console → device' : 'device → console'} on loopback`,
         `  direct HTTPS download     ${f(result.directMBps).padStart(8)} MB/s  (${f(direct.seconds)} s)`,
         `  bare TLS pipe relay       ${f(result.pipeRelayMBps).padStart(8)} MB/s  (${f(pipe.seconds)} s)  = ${result.pipeRelayOverDirect.toFixed(2)} × direct`,
         `  Tether relay              ${f(result.tetherMBps).padStart(8)} MB/s  (${f(tether.seconds)} s)`,

@@ -17,8 +17,9 @@ export interface ReceiveParams {
 
 /**
  * `receive-file`: downloads a transfer chunk by chunk (HTTP Range), verifies each chunk
- * against the manifest, appends it to `<final>.tether-part`, syncs it, records the
- * progress durably, then acknowledges it (the server deletes what was acknowledged). At
+ * against the manifest, writes it to `<final>.tether-part`; beside that it syncs what was
+ * written, records the progress durably, then acknowledges it (the server deletes what was
+ * acknowledged). At
  * the end the whole file is verified, renamed to its final name and acknowledged. A
  * resumed command (after a pause, a restart, a lost connection) continues from the last
  * verified chunk. Nothing appears under the final name unless it verified whole.
@@ -71,7 +72,7 @@ export async function receiveFile(params: ReceiveParams, context: HandlerContext
   return { size: manifest.size, sha256: manifest.sha256, path: params.path };
 }
 
-/** Fetches, verifies and syncs every chunk from the saved position on; checks the whole file. */
+/** Fetches, verifies, writes and syncs every chunk from the saved position on; checks the whole file. */
 async function receiveChunks(start: ReceiveState, manifest: TransferManifest, context: HandlerContext, deps: TransferDeps, serverDelivered: number): Promise<ReceiveState> {
   const { signal } = context;
   const total = chunkCount(manifest.size, manifest.chunkSize);
@@ -105,31 +106,71 @@ async function receiveChunks(start: ReceiveState, manifest: TransferManifest, co
     if (state.verifiedChunks > 0 && serverDelivered < chunkRange(state.verifiedChunks - 1, manifest.size, manifest.chunkSize).end) {
       await deps.client.ack(state.transferId, { verifiedChunks: state.verifiedChunks }, signal);
     }
-    // two buffers: the next chunk downloads while this one is written, synced and acknowledged
-    const buffers = [Buffer.allocUnsafe(manifest.chunkSize), Buffer.allocUnsafe(manifest.chunkSize)] as const;
+    // three buffers: chunk i is written while i + 1 arrives and i + 2 is already asked for (so
+    // the server goes from one chunk straight into the next). Syncing, recording and
+    // acknowledging run beside the loop — one datasync covers every chunk written before it —
+    // and only what is synced and recorded is acknowledged (the server then forgets it)
+    const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(manifest.chunkSize));
+    const pending = new Map<number, Promise<Buffer>>();
+    const arriving = new Set<number>();
+    let written = state.verifiedChunks;
+    let nextToAsk = written;
     const fetch = (index: number) => {
-      const fetching = fetchVerified(index, manifest, buffers[index % 2]!, context, deps, state.transferId);
-      // it may fail (aborted) while this chunk is still being written: awaited later, not unhandled now
+      const fetching = fetchVerified(index, manifest, buffers[index % buffers.length]!, context, deps, state.transferId, () => {
+        arriving.add(index);
+        askAhead();
+      });
+      // it may fail (aborted) while an earlier chunk is still being written: awaited later, not unhandled now
       fetching.catch(() => undefined);
-      return fetching;
+      pending.set(index, fetching);
     };
-    let next: Promise<Buffer> | undefined = state.verifiedChunks < total ? fetch(state.verifiedChunks) : undefined;
+    /** Asks for the next chunk once the one before it is arriving, while a buffer is free for it. */
+    const askAhead = () => {
+      while (nextToAsk < total && nextToAsk < written + buffers.length && (nextToAsk === written || arriving.has(nextToAsk - 1))) {
+        fetch(nextToAsk);
+        nextToAsk += 1;
+      }
+    };
+    let confirming: Promise<void> | undefined;
+    let confirmFailure: unknown;
+    const confirmWritten = async () => {
+      try {
+        while (state.verifiedChunks < written) {
+          const upTo = written;
+          await file.datasync();
+          state = { ...state, verifiedChunks: upTo };
+          await deps.state.save(state);
+          await deps.client.ack(state.transferId, { verifiedChunks: upTo }, signal);
+          context.progress(Math.floor((upTo / total) * 100), 'receiving');
+        }
+      } catch (err) {
+        confirmFailure ??= err;
+      }
+    };
+    const confirm = (): Promise<void> => (confirming ??= confirmWritten().finally(() => (confirming = undefined)));
+    askAhead();
     try {
-      for (let index = state.verifiedChunks; index < total; index += 1) {
-        const bytes = await next!;
-        next = index + 1 < total ? fetch(index + 1) : undefined;
+      while (written < total) {
+        const index = written;
+        const bytes = await pending.get(index)!;
+        pending.delete(index);
+        arriving.delete(index);
         const { start: at } = chunkRange(index, manifest.size, manifest.chunkSize);
         await file.write(bytes, 0, bytes.length, at);
-        await file.datasync();
         whole.update(bytes);
-        state = { ...state, verifiedChunks: index + 1 };
-        await deps.state.save(state);
-        await deps.client.ack(state.transferId, { verifiedChunks: index + 1 }, signal);
-        context.progress(Math.floor(((index + 1) / total) * 100), 'receiving');
+        written = index + 1;
+        // its buffer is free again
+        askAhead();
+        if (confirmFailure) throw confirmFailure;
+        void confirm();
       }
+      await confirming;
+      while (!confirmFailure && state.verifiedChunks < written) await confirm();
+      if (confirmFailure) throw confirmFailure;
     } finally {
-      // a fetch still running when this stopped: its outcome no longer matters
-      next?.catch(() => undefined);
+      // fetches still running when this stopped: their outcome no longer matters
+      for (const fetching of pending.values()) fetching.catch(() => undefined);
+      await confirming;
     }
     await file.datasync();
   } finally {
@@ -147,13 +188,24 @@ async function receiveChunks(start: ReceiveState, manifest: TransferManifest, co
 }
 
 /** One chunk (in `into`) that matches its hash in the manifest, fetched again (a few times) when it does not. */
-async function fetchVerified(index: number, manifest: TransferManifest, into: Buffer, context: HandlerContext, deps: TransferDeps, transferId: string): Promise<Buffer> {
+async function fetchVerified(
+  index: number,
+  manifest: TransferManifest,
+  into: Buffer,
+  context: HandlerContext,
+  deps: TransferDeps,
+  transferId: string,
+  onArriving: () => void,
+): Promise<Buffer> {
   const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
   let waiting = false;
   for (let attempt = 1; ; attempt += 1) {
-    const { length, sha256 } = await deps.client.chunk(transferId, index, manifest, into, context.signal, () => {
-      if (!waiting) context.progress(Math.floor((index / Math.max(1, manifest.chunks.length)) * 100), 'waiting for the sender');
-      waiting = true;
+    const { length, sha256 } = await deps.client.chunk(transferId, index, manifest, into, context.signal, {
+      waiting: () => {
+        if (!waiting) context.progress(Math.floor((index / Math.max(1, manifest.chunks.length)) * 100), 'waiting for the sender');
+        waiting = true;
+      },
+      arriving: onArriving,
     });
     if (length === end - start && sha256 === manifest.chunks[index]) return into.subarray(0, length);
     deps.audit.append('transfer.chunk-rejected', 'failed', { transferId, chunk: index, attempt, bytes: length });

@@ -50,18 +50,26 @@ export class TransferClient {
   /**
    * Chunk `index` into `into` (a buffer the caller reuses: large fresh allocations cost
    * more than the bytes), waiting while it is not on the server yet (the server holds each
-   * request a while before answering CHUNK_NOT_READY). Returns its length and SHA-256 as
+   * request a while before answering CHUNK_NOT_READY; `on.waiting` hears of it) —
+   * `on.arriving` hears when its bytes start to come. Returns its length and SHA-256 as
    * received; the caller verifies them.
    */
-  async chunk(id: string, index: number, manifest: TransferManifest, into: Buffer, signal: AbortSignal, onWaiting?: () => void): Promise<{ length: number; sha256: string }> {
+  async chunk(
+    id: string,
+    index: number,
+    manifest: TransferManifest,
+    into: Buffer,
+    signal: AbortSignal,
+    on: { waiting?: () => void; arriving?: () => void } = {},
+  ): Promise<{ length: number; sha256: string }> {
     const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
     const path = `/agent/v1/transfers/${encodeURIComponent(id)}/content`;
     for (;;) {
       try {
-        return await this.withRetry(signal, () => this.download(path, `bytes=${start}-${end - 1}`, into, signal));
+        return await this.withRetry(signal, () => this.download(path, `bytes=${start}-${end - 1}`, into, signal, on.arriving));
       } catch (err) {
         if (!(err instanceof TetherError) || err.code !== 'CHUNK_NOT_READY') throw err;
-        onWaiting?.();
+        on.waiting?.();
         await sleep(200, undefined, { signal });
       }
     }
@@ -104,7 +112,7 @@ export class TransferClient {
   }
 
   /** One content request, streamed into `into` while it is hashed. */
-  private download(path: string, range: string, into: Buffer, signal: AbortSignal): Promise<{ length: number; sha256: string }> {
+  private download(path: string, range: string, into: Buffer, signal: AbortSignal, onArriving?: () => void): Promise<{ length: number; sha256: string }> {
     const base = this.transport.transferRequestOptions();
     return new Promise((resolve, reject) => {
       const req = https.request({ ...base, path, method: 'GET', signal, headers: { ...base.headers, range } }, (res) => {
@@ -115,6 +123,7 @@ export class TransferClient {
           res.on('error', (err) => reject(this.describe(err, signal)));
           return;
         }
+        onArriving?.();
         let length = 0;
         res.on('data', (part: Buffer) => {
           if (length + part.length > into.length) {
