@@ -40,10 +40,10 @@ export function chunkForRange(range: string | undefined, size: number, chunkSize
 
 /**
  * Waits (up to `waitMs`) until chunk `index` is held, or — for the very next chunk to
- * arrive (`ask.next`) or the one after it — until `ask.take` hands over the sender's live stream of it (the stream-through when
- * sender and receiver are online together). `load` re-reads the transfer; `moved` resolves
- * when it may have changed. Throws TRANSFER_NOT_ACTIVE when it stops running,
- * CHUNK_NOT_READY when the wait runs out.
+ * arrive (`ask.next`) or the one after it — until `ask.take` hands over the sender's live
+ * stream of it (the stream-through when sender and receiver are online together). `load`
+ * re-reads the transfer; `moved` resolves when it may have changed. Throws
+ * TRANSFER_NOT_ACTIVE when it stops running, CHUNK_NOT_READY when the wait runs out.
  */
 export async function waitForChunk(
   load: () => Promise<TransferRow>,

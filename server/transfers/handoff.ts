@@ -18,10 +18,8 @@ export interface HandoffTimings {
 
 const DEFAULT_TIMINGS: HandoffTimings = { nextAskMs: 2_000, attachedMs: 10_000, ackWaitMs: 30_000 };
 
-interface Asking {
-  index: number;
-  give: (live: PassThrough | undefined) => void;
-}
+/** Hands a receiver's ask its live stream, or undefined (the ask is over). */
+type Give = (live: PassThrough | undefined) => void;
 
 interface Unconfirmed {
   index: number;
@@ -47,7 +45,7 @@ export class ChunkHandoff {
   readonly stats = { streamed: 0, spooled: 0 };
   private readonly timings: HandoffTimings;
   /** Per transfer, the receiver's asks by chunk index (at most `ASKS_AHEAD`). */
-  private readonly asking = new Map<string, Map<number, Asking>>();
+  private readonly asking = new Map<string, Map<number, Give>>();
   private readonly unconfirmed = new Map<string, Unconfirmed[]>();
   /** Per transfer: chunks [0, n) went through whole and matched their hashes (n). */
   private readonly streamed = new Map<string, number>();
@@ -73,21 +71,20 @@ export class ChunkHandoff {
   ask(transferId: string, index: number, waitMs: number, signal: AbortSignal): Promise<PassThrough | undefined> {
     this.seen(transferId);
     return new Promise((resolve) => {
-      const asks = this.asking.get(transferId) ?? new Map<number, Asking>();
-      const done = (live: PassThrough | undefined) => {
+      const asks = this.asking.get(transferId) ?? new Map<number, Give>();
+      const done: Give = (live) => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
-        if (asks.get(index) === entry) asks.delete(index);
+        if (asks.get(index) === done) asks.delete(index);
         if (!asks.size && this.asking.get(transferId) === asks) this.asking.delete(transferId);
         resolve(live);
       };
       const onAbort = () => done(undefined);
-      const entry: Asking = { index, give: done };
       const timer = setTimeout(() => done(undefined), waitMs);
-      asks.get(index)?.give(undefined);
+      asks.get(index)?.(undefined);
       // asks for chunks the sender went past are dead: the oldest goes when there are too many
-      if (asks.size >= ASKS_AHEAD) asks.get(Math.min(...asks.keys()))?.give(undefined);
-      asks.set(index, entry);
+      if (asks.size >= ASKS_AHEAD) asks.get(Math.min(...asks.keys()))?.(undefined);
+      asks.set(index, done);
       this.asking.set(transferId, asks);
       signal.addEventListener('abort', onAbort, { once: true });
       for (const wake of this.arrivals.get(transferId) ?? []) wake();
@@ -100,10 +97,10 @@ export class ChunkHandoff {
    */
   async offer(transferId: string, index: number): Promise<PassThrough | undefined> {
     const take = (): PassThrough | undefined => {
-      const entry = this.asking.get(transferId)?.get(index);
-      if (!entry) return undefined;
+      const give = this.asking.get(transferId)?.get(index);
+      if (!give) return undefined;
       const live = new PassThrough();
-      entry.give(live);
+      give(live);
       return live;
     };
     const now = take();
@@ -234,7 +231,7 @@ export class ChunkHandoff {
   forget(transferId: string): void {
     for (const entry of this.unconfirmed.get(transferId) ?? []) entry.settle(false);
     this.unconfirmed.delete(transferId);
-    for (const entry of this.asking.get(transferId)?.values() ?? []) entry.give(undefined);
+    for (const give of this.asking.get(transferId)?.values() ?? []) give(undefined);
     this.writers.get(transferId)?.();
     this.streamed.delete(transferId);
     this.lastSeen.delete(transferId);
