@@ -11,11 +11,61 @@ const READ_BYTES = 1024 * 1024;
 const SECOND_THREAD_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
- * A file's SHA-256 taken on a thread of its own, also while the file is being written (a
+ * The whole file's SHA-256 on a thread of its own, reading the file itself: the manifest's
+ * two hashes (per chunk, whole) then take one core each, and the pass before any byte
+ * moves takes about half the time on two cores (docs/benchmarks.md). An eval'd worker: no
+ * file of its own to bundle (Electron) or to load through tsx (the agent).
+ */
+const WHOLE_HASH_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { path, size, readBytes } = workerData;
+const hash = createHash('sha256');
+const buffer = Buffer.allocUnsafe(readBytes);
+const fd = openSync(path, 'r');
+let read = 0;
+try {
+  while (read < size) {
+    const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - read), read);
+    if (n === 0) break;
+    hash.update(buffer.subarray(0, n));
+    read += n;
+  }
+} finally {
+  closeSync(fd);
+}
+parentPort.postMessage({ read, sha256: hash.digest('hex') });
+`;
+
+function wholeFileSha256(path: string, size: number, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WHOLE_HASH_WORKER, { eval: true, workerData: { path, size, readBytes: READ_BYTES } });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      void worker.terminate();
+      settle(() => reject(signal?.reason instanceof Error ? signal.reason : new TetherError('COMMAND_FAILED', 'aborted')));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', ({ read, sha256 }: { read: number; sha256: string }) => {
+      settle(() => (read === size ? resolve(sha256) : reject(changed(path))));
+    });
+    worker.once('error', (err) => settle(() => reject(new TetherError('CONFLICT', `${path} could not be read whole: ${err.message}`))));
+    worker.once('exit', (code) => settle(() => reject(new TetherError('INTERNAL', `the hashing thread for ${path} stopped (exit ${code})`))));
+  });
+}
+
+/**
+ * A file's SHA-256 taken on a thread of its own while the file is being written (a
  * download's partial file): `advance` says how far it is written, `digest` waits for the
- * hash of the first `upTo` bytes. The caller's thread only writes; the bytes are read back
- * from the page cache over there. An eval'd worker: no file of its own to bundle
- * (Electron) or to load through tsx (the agent).
+ * hash of the first `upTo` bytes. The receiving thread only writes; the bytes are read back
+ * from the page cache over there.
  */
 const GROWING_HASH_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -80,18 +130,6 @@ export class GrowingFileHash {
     this.stopped = true;
     void this.worker.terminate();
   }
-}
-
-/**
- * The whole file's SHA-256 on a thread of its own (all of it written already): the
- * manifest's two hashes (per chunk, whole) then take one core each, and the pass before any
- * byte moves takes about half the time on two cores (docs/benchmarks.md).
- */
-function wholeFileSha256(path: string, size: number, signal: AbortSignal): Promise<string> {
-  const hash = new GrowingFileHash(path);
-  const stop = () => hash.stop();
-  signal.addEventListener('abort', stop, { once: true });
-  return hash.digest(size).finally(() => signal.removeEventListener('abort', stop));
 }
 
 const changed = (path: string) => new TetherError('CONFLICT', `${path} changed while it was being read; try again once nothing writes to it`);
