@@ -46,10 +46,10 @@ export function agentTransferRoutes(ctx: ServerContext, transfers: TransferServi
     });
 
     app.post('/agent/v1/transfers/:id/ack', {
-      schema: { tags: ['agent'], summary: 'To-device: chunks verified and durably written, then the whole file under its final name', params: IdParams, body: TransferAckSchema, response: { 200: AgentTransferSchema, ...errorResponses(400, 401, 403, 404, 409, 422) } },
-    }, async (request) => {
+      schema: { tags: ['agent'], summary: 'To-device: chunks verified and durably written, then the whole file under its final name; past what the server has, it waits briefly for the sender, then 409 CHUNK_NOT_READY', params: IdParams, body: TransferAckSchema, response: { 200: AgentTransferSchema, ...errorResponses(400, 401, 403, 404, 409, 422) } },
+    }, async (request, reply) => {
       const device = await authenticateDevice(ctx, request);
-      await transfers.ack({ kind: 'agent', device, ip: clientIp(request) }, request.params.id, request.body);
+      await transfers.ack({ kind: 'agent', device, ip: clientIp(request) }, request.params.id, request.body, abortOnClose(reply));
       return transfers.agentView(device, request.params.id, clientIp(request));
     });
   };

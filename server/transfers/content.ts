@@ -94,10 +94,14 @@ export async function waitForChunk(
 
 /**
  * Paces a transfer's content responses to `bytesPerSecond` (0: no cap). The budget is per
- * transfer, shared by its concurrent requests.
+ * transfer and goes to its responses in the order they began: a chunk asked for ahead
+ * waits for the one before it, so under a cap chunks still arrive (and are acknowledged)
+ * one after another instead of all finishing together at the end.
  */
 export class BandwidthLimiter {
   private readonly nextFree = new Map<string, number>();
+  /** Per transfer: settles when its latest paced response has ended. */
+  private readonly lanes = new Map<string, Promise<void>>();
 
   constructor(private readonly bytesPerSecond: number) {}
 
@@ -105,19 +109,40 @@ export class BandwidthLimiter {
     if (this.bytesPerSecond <= 0) return body;
     const rate = this.bytesPerSecond;
     const slice = Math.max(1024, Math.min(64 * 1024, Math.floor(rate / 10)));
-    const nextFree = this.nextFree;
-    return Readable.from((async function* paced() {
-      for await (const data of body as AsyncIterable<Buffer>) {
-        for (let at = 0; at < data.length; at += slice) {
-          const piece = data.subarray(at, at + slice);
-          const now = Date.now();
-          if (nextFree.size > 256) for (const [id, at] of nextFree) if (at < now) nextFree.delete(id); // ended transfers
-          const start = Math.max(now, nextFree.get(transferId) ?? now);
-          nextFree.set(transferId, start + (piece.length / rate) * 1000);
-          if (start > now) await sleep(start - now);
-          yield piece;
+    const { nextFree, lanes } = this;
+    const before = lanes.get(transferId);
+    let release: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (release = resolve));
+    const lane = before ? before.then(() => ended) : ended;
+    lanes.set(transferId, lane);
+    const finish = () => {
+      release();
+      if (lanes.get(transferId) === lane) lanes.delete(transferId);
+    };
+    const paced = Readable.from((async function* paced() {
+      try {
+        await before;
+        for await (const data of body as AsyncIterable<Buffer>) {
+          for (let at = 0; at < data.length; at += slice) {
+            const piece = data.subarray(at, at + slice);
+            const now = Date.now();
+            if (nextFree.size > 256) for (const [id, at] of nextFree) if (at < now) nextFree.delete(id); // ended transfers
+            const start = Math.max(now, nextFree.get(transferId) ?? now);
+            nextFree.set(transferId, start + (piece.length / rate) * 1000);
+            if (start > now) await sleep(start - now);
+            yield piece;
+          }
         }
+      } finally {
+        finish();
       }
     })(), { objectMode: false });
+    // a response closed while it waits for its turn: the generator's finally may never run, nor
+    // would its loop end the body (as it does when the response is cut mid-way)
+    paced.once('close', () => {
+      finish();
+      if (!body.readableEnded) body.destroy();
+    });
+    return paced;
   }
 }

@@ -85,9 +85,9 @@ export function transferRoutes(auth: AuthService, transfers: TransferService, fi
     });
 
     app.post('/transfers/:id/ack', {
-      schema: { tags: ['transfers'], summary: 'From-device: chunks verified (held copies are deleted), then the whole file', params: IdParams, body: TransferAckSchema, response: { 200: TransferViewSchema, ...errorResponses(400, 401, 403, 404, 409, 422) } },
+      schema: { tags: ['transfers'], summary: 'From-device: chunks verified (held copies are deleted), then the whole file; past what the server has, it waits briefly for the sender, then 409 CHUNK_NOT_READY', params: IdParams, body: TransferAckSchema, response: { 200: TransferViewSchema, ...errorResponses(400, 401, 403, 404, 409, 422) } },
       preHandler: viewer,
-    }, async (request) => transfers.ack({ kind: 'console', principal: principalOf(request), ip: clientIp(request) }, request.params.id, request.body));
+    }, async (request, reply) => transfers.ack({ kind: 'console', principal: principalOf(request), ip: clientIp(request) }, request.params.id, request.body, abortOnClose(reply)));
 
     app.post('/devices/:id/files/list', {
       schema: {

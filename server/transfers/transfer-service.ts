@@ -259,8 +259,9 @@ export class TransferService implements SessionTransfers, UploadLedger {
    * The receiver verified chunks [0, verifiedChunks): the server deletes them. With
    * `complete` (and the whole file's hash) the transfer is done and purged.
    */
-  async ack(party: TransferParty, id: string, ack: TransferAck): Promise<TransferView> {
+  async ack(party: TransferParty, id: string, ack: TransferAck, signal?: AbortSignal): Promise<TransferView> {
     await this.access.authorizeParty(party, id, 'receive');
+    await this.untilSent(id, ack.verifiedChunks, signal);
     const effects = new Effects();
     const now = Date.now();
     let streamedUpTo: number | undefined;
@@ -301,6 +302,33 @@ export class TransferService implements SessionTransfers, UploadLedger {
     // the chunk that went straight through moved the sender's offset too: its last one is always told
     if (outcome === 'progress') this.lifecycle.progress(view, streamedUpTo !== undefined && Number(view.uploaded_bytes) === Number(view.size));
     return toTransferView(view);
+  }
+
+  /**
+   * Waits (as a content request waits for its chunk) until the server counts `chunks` as
+   * sent. A receiver may hold chunks the server no longer counts: they went straight
+   * through, and a server restart forgot them before their acknowledgement. The sender
+   * sends them again from the committed offset; the acknowledgement goes through once they
+   * are here, or the receiver is told to ask again (CHUNK_NOT_READY).
+   */
+  private async untilSent(id: string, chunks: number, signal: AbortSignal | undefined): Promise<void> {
+    const deadline = Date.now() + this.ctx.config.transfers.contentWaitMs;
+    for (;;) {
+      const row = await this.row(id);
+      // a transfer that stopped, or was never declared, is answered by the acknowledgement itself
+      if (row.state !== 'running' || !manifestOf(row)) return;
+      const sent = Math.max(uploadedChunks(row), this.handoff.streamedCount(id));
+      if (chunks <= sent) return;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) {
+        throw new TetherError('CHUNK_NOT_READY', `the server has ${sent} chunk(s) of this transfer so far, not ${chunks}; acknowledge again once the sender has sent them`, {
+          uploadedBytes: Number(row.uploaded_bytes),
+        });
+      }
+      // a chunk committed on another node is not signalled here: look again at least every second
+      const wake = AbortSignal.any([AbortSignal.timeout(Math.min(left, 1000)), ...(signal ? [signal] : [])]);
+      await once(this.lifecycle.moved, id, { signal: wake }).catch(() => undefined);
+    }
   }
 
   /** Before a tus request is handed on: only the sending side may write (or look at) the upload. */

@@ -1,6 +1,6 @@
 import type { TransferDetail, TransferView } from '../../src/shared/api/transfers.ts';
 import type { AgentTransfer } from '../../src/shared/protocol/transfers.ts';
-import { chunkCount, type TransferManifest } from '../../src/shared/transfers.ts';
+import { chunkCount, chunksWithin, type TransferManifest } from '../../src/shared/transfers.ts';
 import type { ErrorCode } from '../../src/shared/errors.ts';
 import { iso, isoOf } from '../devices/views.ts';
 import type { Db } from '../store/database.ts';
@@ -28,8 +28,7 @@ export function manifestOf(row: Pick<TransferRow, 'size' | 'sha256' | 'chunks' |
 /** Chunks the server holds or passed on (whole chunks, from the first). */
 export function uploadedChunks(row: Pick<TransferRow, 'size' | 'uploaded_bytes' | 'chunk_size'>): number {
   const uploaded = Number(row.uploaded_bytes);
-  if (row.size !== null && uploaded >= Number(row.size)) return chunkCount(Number(row.size), Number(row.chunk_size));
-  return Math.floor(uploaded / Number(row.chunk_size));
+  return row.size === null ? Math.floor(uploaded / Number(row.chunk_size)) : chunksWithin(uploaded, Number(row.size), Number(row.chunk_size));
 }
 
 export function deliveredBytes(row: Pick<TransferRow, 'size' | 'delivered_chunks' | 'chunk_size' | 'state'>): number {

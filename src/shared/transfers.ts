@@ -55,6 +55,11 @@ export function chunkCount(size: number, chunkSize: number): number {
   return Math.ceil(size / chunkSize);
 }
 
+/** How many whole chunks the first `bytes` of a file hold (the last chunk may be short). */
+export function chunksWithin(bytes: number, size: number, chunkSize: number): number {
+  return bytes >= size ? chunkCount(size, chunkSize) : Math.floor(bytes / chunkSize);
+}
+
 /** The byte range [start, end) of chunk `index`. */
 export function chunkRange(index: number, size: number, chunkSize: number): { start: number; end: number } {
   const start = index * chunkSize;

@@ -125,13 +125,15 @@ test('uploads with the picker and by dropping files on the folder; they appear i
 });
 
 test('the Transfers panel pauses, resumes and cancels, with progress and history', async () => {
-  const large = randomBytes(6 * 1024 * 1024);
+  // three chunks at 1 MiB/s: the first is verified at the device after about 4 s, the last at 12 s
+  const large = randomBytes(12 * 1024 * 1024);
   await pickFiles([{ name: 'firmware-tools.bin', buffer: large }]);
   await page.getByRole('button', { name: /^Transfers/ }).click();
   await expect(drawer()).toBeVisible();
   const row = drawer().getByRole('listitem', { name: 'Upload firmware-tools.bin' });
   const bar = row.getByRole('progressbar', { name: 'Progress of firmware-tools.bin' });
-  await expect(bar).toBeVisible();
+  // (a bar at 0 % has no width: attached, not yet visible)
+  await expect(bar).toBeAttached();
   await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
   await row.getByRole('button', { name: 'Pause firmware-tools.bin' }).click();
   await expect(row).toContainText('Paused');

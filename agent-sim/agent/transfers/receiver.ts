@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, stat, unlink } from 'node:fs/promises';
 import { TetherError } from '../../../src/shared/errors.ts';
-import { chunkCount, chunkRange, type TransferManifest } from '../../../src/shared/transfers.ts';
+import type { AgentTransfer } from '../../../src/shared/protocol/transfers.ts';
+import { chunkCount, chunkRange, chunksWithin, type TransferManifest } from '../../../src/shared/transfers.ts';
 import type { HandlerContext } from '../executor.ts';
 import type { TransferDeps } from './deps.ts';
 import type { ReceiveState } from './transfer-state.ts';
@@ -51,7 +52,7 @@ export async function receiveFile(params: ReceiveParams, context: HandlerContext
       phase: 'receiving',
     };
     deps.audit.append('transfer.start', 'ok', { transferId: params.transferId, direction: 'to-device', path: params.path, size: manifest.size, sha256: manifest.sha256, fromChunk: state.verifiedChunks });
-    state = await receiveChunks(state, manifest, context, deps, transfer.deliveredBytes);
+    state = await receiveChunks(state, manifest, context, deps, transfer);
   }
   if (state.phase === 'verified') {
     if (await exists(state.partialPath)) {
@@ -73,7 +74,13 @@ export async function receiveFile(params: ReceiveParams, context: HandlerContext
 }
 
 /** Fetches, verifies, writes and syncs every chunk from the saved position on; checks the whole file. */
-async function receiveChunks(start: ReceiveState, manifest: TransferManifest, context: HandlerContext, deps: TransferDeps, serverDelivered: number): Promise<ReceiveState> {
+async function receiveChunks(
+  start: ReceiveState,
+  manifest: TransferManifest,
+  context: HandlerContext,
+  deps: TransferDeps,
+  server: Pick<AgentTransfer, 'uploadedBytes' | 'deliveredBytes'>,
+): Promise<ReceiveState> {
   const { signal } = context;
   const total = chunkCount(manifest.size, manifest.chunkSize);
   let state = start;
@@ -102,9 +109,13 @@ async function receiveChunks(start: ReceiveState, manifest: TransferManifest, co
     context.log(`receiving ${manifest.size} bytes (${total} chunk${total === 1 ? '' : 's'}) for ${state.devicePath}`);
   }
   try {
-    // the server may not have heard the last acknowledgement before an interruption
-    if (state.verifiedChunks > 0 && serverDelivered < chunkRange(state.verifiedChunks - 1, manifest.size, manifest.chunkSize).end) {
-      await deps.client.ack(state.transferId, { verifiedChunks: state.verifiedChunks }, signal);
+    // the server may not have heard the last acknowledgement before an interruption. It drops
+    // only chunks it counts as sent: one that went straight through and was stored here, whose
+    // acknowledgement a server restart cut off, comes again from the sender (spooled, as nobody
+    // asks for it) and is acknowledged with the next chunk fetched
+    const held = Math.min(state.verifiedChunks, chunksWithin(server.uploadedBytes, manifest.size, manifest.chunkSize));
+    if (held > 0 && server.deliveredBytes < chunkRange(held - 1, manifest.size, manifest.chunkSize).end) {
+      await deps.client.ack(state.transferId, { verifiedChunks: held }, signal);
     }
     // three buffers: chunk i is written while i + 1 arrives and i + 2 is already asked for (so
     // the server goes from one chunk straight into the next). Syncing, recording and

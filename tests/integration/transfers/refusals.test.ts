@@ -49,10 +49,11 @@ describe('transfer refusals', () => {
   const deniedCreates = async () => (await auditOf(world.ts, 'transfer.create')).filter((e) => e.outcome === 'denied');
 
   beforeAll(async () => {
+    // a request for what the sender has not sent yet waits 2 s (15 s by default) before it is told so
     world = await startTransferWorld('Refusal Radiology', [
       { serial: 'SFX-RF00001', modelId: 'stellant-flex' },
       { serial: 'RAD-RF00002', modelId: 'radimetrics' },
-    ]);
+    ], { transfers: { contentWaitMs: 2000 } });
     injectorId = world.devices[0]!.id;
     serverId = world.devices[1]!.id;
     sessionId = (await openSession(world.engineer, injectorId)).id;
@@ -177,8 +178,11 @@ describe('transfer refusals', () => {
     expect(wrongOffset.status).toBe(409);
     const wrongType = await request(world.ts.url, world.ts.ca, 'PATCH', `/api/v1/uploads/${transfer.id}`, { token: world.engineer.token!, rawBody: 'x', headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'text/plain' } });
     expect(wrongType.status).toBe(400);
+    // an acknowledgement of a chunk the sender has not sent: held for the wait, then told it is not there
     const early = await asAgent(world.ts, world.fleet.get('SFX-RF00001'), 'POST', `/agent/v1/transfers/${transfer.id}/ack`, { verifiedChunks: 1 });
-    expect(early.status).toBe(400);
+    expect(early.status).toBe(409);
+    expect((early.body as ErrorBody).error.code).toBe('CHUNK_NOT_READY');
+    expect((await world.engineer.get<TransferDetail>(`/api/v1/transfers/${transfer.id}`)).body).toMatchObject({ state: 'running', deliveredBytes: 0 });
     const noRange = await asAgent(world.ts, world.fleet.get('SFX-RF00001'), 'GET', `/agent/v1/transfers/${transfer.id}/content`);
     expect([400, 409]).toContain(noRange.status);
     const unknown = await world.engineer.get<ErrorBody>('/api/v1/transfers/no-such-transfer');

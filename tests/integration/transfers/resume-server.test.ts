@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { ApiClient } from '../../helpers/http.ts';
 import { ServerProcess } from '../../helpers/server-process.ts';
 import { tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { ALLOW_ALL, download, hostPathOf, openSession, sha256OfFile, startDownload, startUpload, tusUpload, waitForState, writeRandomFile } from './harness.ts';
+import { ALLOW_ALL, ack, download, getChunk, hostPathOf, openSession, sha256OfFile, startDownload, startUpload, tusUpload, waitForState, writeRandomFile } from './harness.ts';
 
 const MiB = 1024 * 1024;
 
@@ -98,4 +98,25 @@ describe('kill -9 of the server in the middle of a transfer', () => {
     expect(await download(engineer, transfer.id, join(local, 'from-device.bin'))).toBe(sha256);
     expect(await waitForState(engineer, transfer.id, 'completed')).toMatchObject({ size, sha256 });
   }, 180_000);
+
+  it('a chunk the console stored but whose acknowledgement the restart cut off is acknowledged once the agent sends it again', async () => {
+    const member = fleet.get('RAD-KS00001');
+    const { sha256 } = await writeRandomFile(hostPathOf(member, '/exports/cut-ack.bin'), 5 * TRANSFER_CHUNK_BYTES + 5);
+    const transfer = await startDownload(engineer, deviceId, sessionId, '/exports/cut-ack.bin');
+    const dest = join(local, 'cut-ack.bin');
+    await download(engineer, transfer.id, dest, { untilChunk: 2 });
+    // chunk 2 goes straight through to the console and is stored there; then the server dies
+    const chunk = Buffer.allocUnsafe(TRANSFER_CHUNK_BYTES);
+    const taken = await getChunk(engineer, transfer.id, 2, (await progress(transfer.id)).manifest!, chunk);
+    expect(taken.status).toBe(206);
+    await writeFile(dest, chunk.subarray(0, taken.length), { flag: 'a' });
+    await restart();
+    // the restarted server counts two chunks as sent; the console has three
+    expect((await progress(transfer.id)).uploadedBytes).toBe(2 * TRANSFER_CHUNK_BYTES);
+    const view = await ack(engineer, transfer.id, { verifiedChunks: 3 });
+    // answered once the agent sent chunk 2 again (it spools: nobody asks for it), not refused
+    expect(view.deliveredBytes).toBe(3 * TRANSFER_CHUNK_BYTES);
+    expect(await download(engineer, transfer.id, dest, { fromChunk: 3 })).toBe(sha256);
+    expect(await waitForState(engineer, transfer.id, 'completed')).toMatchObject({ sha256 });
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseServerConfig } from '../../../server/config.ts';
-import { chunkForRange } from '../../../server/transfers/content.ts';
+import { BandwidthLimiter, chunkForRange } from '../../../server/transfers/content.ts';
 
 const MiB = 1024 * 1024;
 
@@ -31,5 +32,49 @@ describe('transfer settings', () => {
   it('refuses nonsense with a clear error', () => {
     expect(() => parseServerConfig({ transfers: { maxPerDevice: 0 } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => parseServerConfig({ transfers: { speed: 1 } })).toThrow(/transfers/);
+  });
+});
+
+describe('bandwidth cap', () => {
+  const KiB = 1024;
+  /** Reads a stream to its end, noting its first piece and its end in `events`. */
+  const drain = (name: string, stream: Readable, events: string[]) =>
+    new Promise<number>((resolve, reject) => {
+      let bytes = 0;
+      stream.on('data', (piece: Buffer) => {
+        if (bytes === 0) events.push(`${name} first`);
+        bytes += piece.length;
+      });
+      stream.on('end', () => {
+        events.push(`${name} end`);
+        resolve(bytes);
+      });
+      stream.on('error', reject);
+    });
+
+  it('gives a transfer’s budget to its responses in order: one asked ahead waits for the one before it', async () => {
+    const limiter = new BandwidthLimiter(1024 * KiB);
+    const events: string[] = [];
+    const first = limiter.pace('t1', Readable.from([Buffer.alloc(100 * KiB)]));
+    const second = limiter.pace('t1', Readable.from([Buffer.alloc(100 * KiB)]));
+    const other = limiter.pace('t2', Readable.from([Buffer.alloc(10 * KiB)]));
+    const sizes = await Promise.all([drain('second', second, events), drain('first', first, events), drain('other', other, events)]);
+    expect(sizes).toEqual([100 * KiB, 100 * KiB, 10 * KiB]);
+    expect(events.indexOf('first end')).toBeLessThan(events.indexOf('second first'));
+    // another transfer has its own budget: it does not wait behind t1
+    expect(events.indexOf('other end')).toBeLessThan(events.indexOf('first end'));
+  });
+
+  it('lets the next response go when the one before it is closed unread, and ends that one’s body', async () => {
+    const limiter = new BandwidthLimiter(1024 * KiB);
+    const events: string[] = [];
+    const abandoned = limiter.pace('t1', Readable.from([Buffer.alloc(100 * KiB)]));
+    const waitingBody = Readable.from([Buffer.alloc(100 * KiB)]);
+    const waiting = limiter.pace('t1', waitingBody);
+    waiting.destroy(); // its client went away while it waited for its turn
+    abandoned.destroy();
+    const next = limiter.pace('t1', Readable.from([Buffer.alloc(50 * KiB)]));
+    expect(await drain('next', next, events)).toBe(50 * KiB);
+    expect(waitingBody.destroyed).toBe(true);
   });
 });

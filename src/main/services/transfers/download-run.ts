@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { TransferAck } from '../../../shared/api/transfers.ts';
 import { TetherError } from '../../../shared/errors.ts';
 import { TRANSFER_HEADERS } from '../../../shared/protocol/transfers.ts';
-import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '../../../shared/transfers.ts';
+import { PARTIAL_SUFFIX, type TransferManifest, chunkRange, chunksWithin } from '../../../shared/transfers.ts';
 import { PartialDownload, commitDownload, removeIfPresent } from './local-files.ts';
 import type { TransferRun } from './transfer-run.ts';
 
@@ -59,8 +59,7 @@ export async function runDownload(run: TransferRun): Promise<void> {
     // what the server will drop now: chunks it counts as sent. A chunk passed straight through
     // and stored here whose acknowledgement a pause or a server restart cut off is not among
     // them; the server gets there again (spooling, as nobody asks for it) and hears of it then
-    const sent = detail.uploadedBytes >= manifest.size ? manifest.chunks.length : Math.floor(detail.uploadedBytes / manifest.chunkSize);
-    const held = Math.min(partial.chunksVerified, sent);
+    const held = Math.min(partial.chunksVerified, chunksWithin(detail.uploadedBytes, manifest.size, manifest.chunkSize));
     if (held > 0) await ack({ verifiedChunks: held });
     run.stage('downloading');
     await receiveChunks(run, id, manifest, partial, ack);
