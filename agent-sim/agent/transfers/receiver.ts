@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, stat, unlink } from 'node:fs/promises';
 import { TetherError } from '../../../src/shared/errors.ts';
+import { type CheckedChunk, receiveInOrder } from '../../../src/shared/node/receive-in-order.ts';
 import type { AgentTransfer } from '../../../src/shared/protocol/transfers.ts';
 import { chunkCount, chunkRange, chunksWithin, type TransferManifest } from '../../../src/shared/transfers.ts';
 import type { HandlerContext } from '../executor.ts';
@@ -117,72 +118,29 @@ async function receiveChunks(
     if (held > 0 && server.deliveredBytes < chunkRange(held - 1, manifest.size, manifest.chunkSize).end) {
       await deps.client.ack(state.transferId, { verifiedChunks: held }, signal);
     }
-    // three buffers: chunk i is written while i + 1 arrives and i + 2 is already asked for (so
-    // the server goes from one chunk straight into the next). Syncing, recording and
-    // acknowledging run beside the loop — one datasync covers every chunk written before it —
-    // and only what is synced and recorded is acknowledged (the server then forgets it)
-    const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(manifest.chunkSize));
-    const pending = new Map<number, Promise<Buffer>>();
-    const arriving = new Set<number>();
-    let written = state.verifiedChunks;
-    let nextToAsk = written;
-    const fetch = (index: number) => {
-      const fetching = fetchVerified(index, manifest, buffers[index % buffers.length]!, context, deps, state.transferId, () => {
-        arriving.add(index);
-        askAhead();
-      });
-      // it may fail (aborted) while an earlier chunk is still being written: awaited later, not unhandled now
-      fetching.catch(() => undefined);
-      pending.set(index, fetching);
-    };
-    /** Asks for the next chunk once the one before it is arriving, while a buffer is free for it. */
-    const askAhead = () => {
-      while (nextToAsk < total && nextToAsk < written + buffers.length && (nextToAsk === written || arriving.has(nextToAsk - 1))) {
-        fetch(nextToAsk);
-        nextToAsk += 1;
-      }
-    };
-    let confirming: Promise<void> | undefined;
-    let confirmFailure: unknown;
-    const confirmWritten = async () => {
-      try {
-        while (state.verifiedChunks < written) {
-          const upTo = written;
-          await file.datasync();
-          state = { ...state, verifiedChunks: upTo };
-          await deps.state.save(state);
-          await deps.client.ack(state.transferId, { verifiedChunks: upTo }, signal);
-          context.progress(Math.floor((upTo / total) * 100), 'receiving');
-        }
-      } catch (err) {
-        confirmFailure ??= err;
-      }
-    };
-    const confirm = (): Promise<void> => (confirming ??= confirmWritten().finally(() => (confirming = undefined)));
-    askAhead();
-    try {
-      while (written < total) {
-        const index = written;
-        const bytes = await pending.get(index)!;
-        pending.delete(index);
-        arriving.delete(index);
-        const { start: at } = chunkRange(index, manifest.size, manifest.chunkSize);
-        await file.write(bytes, 0, bytes.length, at);
+    await receiveInOrder({
+      from: state.verifiedChunks,
+      total,
+      chunkSize: manifest.chunkSize,
+      attempts: CHUNK_ATTEMPTS,
+      fetch: (index, into, on) => fetchChecked(index, manifest, into, context, deps, state.transferId, on),
+      store: async (index, { bytes }) => {
+        await file.write(bytes, 0, bytes.length, chunkRange(index, manifest.size, manifest.chunkSize).start);
         whole.update(bytes);
-        written = index + 1;
-        // its buffer is free again
-        askAhead();
-        if (confirmFailure) throw confirmFailure;
-        void confirm();
-      }
-      await confirming;
-      while (!confirmFailure && state.verifiedChunks < written) await confirm();
-      if (confirmFailure) throw confirmFailure;
-    } finally {
-      // fetches still running when this stopped: their outcome no longer matters
-      for (const fetching of pending.values()) fetching.catch(() => undefined);
-      await confirming;
-    }
+      },
+      confirm: async (upTo) => {
+        await file.datasync();
+        state = { ...state, verifiedChunks: upTo };
+        await deps.state.save(state);
+        await deps.client.ack(state.transferId, { verifiedChunks: upTo }, signal);
+        context.progress(Math.floor((upTo / total) * 100), 'receiving');
+      },
+      rejected: (index, attempt) => {
+        deps.audit.append('transfer.chunk-rejected', 'failed', { transferId: state.transferId, chunk: index, attempt });
+        context.log(`chunk ${index + 1} failed its SHA-256 check (attempt ${attempt} of ${CHUNK_ATTEMPTS})`);
+      },
+      tooManyFailures: (index) => new TetherError('CHECKSUM_MISMATCH', `chunk ${index + 1} failed its SHA-256 check ${CHUNK_ATTEMPTS} times; nothing of it was kept`, { chunk: index }),
+    });
     await file.datasync();
   } finally {
     await file.close();
@@ -198,33 +156,25 @@ async function receiveChunks(
   return state;
 }
 
-/** One chunk (in `into`) that matches its hash in the manifest, fetched again (a few times) when it does not. */
-async function fetchVerified(
+/** One chunk fetched into `into`: checked against its hash in the manifest, or false when it does not match. */
+async function fetchChecked(
   index: number,
   manifest: TransferManifest,
   into: Buffer,
   context: HandlerContext,
   deps: TransferDeps,
   transferId: string,
-  onArriving: () => void,
-): Promise<Buffer> {
+  on: { arriving: () => void; next: () => boolean },
+): Promise<CheckedChunk | false> {
   const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
-  let waiting = false;
-  for (let attempt = 1; ; attempt += 1) {
-    const { length, sha256 } = await deps.client.chunk(transferId, index, manifest, into, context.signal, {
-      waiting: () => {
-        if (!waiting) context.progress(Math.floor((index / Math.max(1, manifest.chunks.length)) * 100), 'waiting for the sender');
-        waiting = true;
-      },
-      arriving: onArriving,
-    });
-    if (length === end - start && sha256 === manifest.chunks[index]) return into.subarray(0, length);
-    deps.audit.append('transfer.chunk-rejected', 'failed', { transferId, chunk: index, attempt, bytes: length });
-    context.log(`chunk ${index + 1} failed its SHA-256 check (attempt ${attempt} of ${CHUNK_ATTEMPTS})`);
-    if (attempt >= CHUNK_ATTEMPTS) {
-      throw new TetherError('CHECKSUM_MISMATCH', `chunk ${index + 1} failed its SHA-256 check ${CHUNK_ATTEMPTS} times; nothing of it was kept`, { chunk: index });
-    }
-  }
+  const { length, sha256 } = await deps.client.chunk(transferId, index, manifest, into, context.signal, {
+    // a chunk asked for ahead of time waits quietly: only the one needed next shows the wait
+    waiting: () => {
+      if (on.next()) context.progress(Math.floor((index / Math.max(1, manifest.chunks.length)) * 100), 'waiting for the sender');
+    },
+    arriving: on.arriving,
+  });
+  return length === end - start && sha256 === manifest.chunks[index] ? { bytes: into.subarray(0, length), sha256 } : false;
 }
 
 async function hashPrefix(file: FileHandle, length: number, hash: Hash, signal: AbortSignal): Promise<void> {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { TransferAck } from '../../../shared/api/transfers.ts';
 import { TetherError } from '../../../shared/errors.ts';
 import { TRANSFER_HEADERS } from '../../../shared/protocol/transfers.ts';
+import { type CheckedChunk, receiveInOrder } from '../../../shared/node/receive-in-order.ts';
 import { PARTIAL_SUFFIX, type TransferManifest, chunkRange, chunksWithin } from '../../../shared/transfers.ts';
 import { PartialDownload, commitDownload, removeIfPresent } from './local-files.ts';
 import type { TransferRun } from './transfer-run.ts';
@@ -88,104 +89,48 @@ async function receiveChunks(
   ack: (body: TransferAck) => Promise<unknown>,
 ): Promise<void> {
   const total = manifest.chunks.length;
-  // three buffers: chunk i is stored while i + 1 arrives and i + 2 is already asked for, so the
-  // server goes from one chunk into the next without waiting for a request
-  const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(manifest.chunkSize));
-  const pending = new Map<number, Promise<Fetched | false>>();
-  const started = new Set<number>();
+  // bytes of the chunks on their way, for the bar's "moved" part
   const arriving = new Map<number, number>();
   const showMoved = () => run.moved(partial.bytesVerified + [...arriving.values()].reduce((a, b) => a + b, 0));
-  let nextToAsk = partial.chunksVerified;
-  const fetch = (index: number) => {
-    arriving.set(index, 0);
-    const fetching = fetchChunk(run, id, manifest, index, buffers[index % buffers.length]!, {
-      needed: () => index === partial.chunksVerified,
-      onStart: () => {
-        started.add(index);
-        askAhead();
-      },
-      onBytes: (n) => {
-        arriving.set(index, (arriving.get(index) ?? 0) + n);
-        showMoved();
-      },
-    });
-    // it may fail while the chunk before it is still being stored: awaited then, not unhandled now
-    fetching.catch(() => undefined);
-    pending.set(index, fetching);
-  };
-  /** Asks for the next chunk once the one before it is arriving, while a buffer is free for it. */
-  const askAhead = () => {
-    while (
-      nextToAsk < total &&
-      nextToAsk < partial.chunksVerified + buffers.length &&
-      (nextToAsk === partial.chunksVerified || started.has(nextToAsk - 1))
-    ) {
-      fetch(nextToAsk);
-      nextToAsk += 1;
-    }
-  };
-  // synced and acknowledged beside the loop: one sync covers every chunk stored before it,
-  // and only synced chunks are acknowledged (the server then forgets them)
   let lastSaved = 0;
-  let confirming: Promise<void> | undefined;
-  let confirmFailure: unknown;
-  const confirmStored = async () => {
-    try {
-      while (partial.chunksDurable < partial.chunksVerified) {
-        const durable = await partial.sync();
-        // the count on disk is a hint for the list (the partial file proves itself on resume): saved about once a second
-        const now = Date.now();
-        const persist = now - lastSaved >= SAVE_EVERY_MS || durable === total;
-        if (persist) lastSaved = now;
-        run.update({ verifiedChunks: durable }, persist);
-        await ack({ verifiedChunks: durable });
-      }
-    } catch (err) {
-      confirmFailure ??= err;
-    }
-  };
-  const confirm = (): Promise<void> => (confirming ??= confirmStored().finally(() => (confirming = undefined)));
-  let failedChecks = 0;
-  askAhead();
-  try {
-    while (!partial.complete) {
-      const index = partial.chunksVerified;
-      const fetched = await pending.get(index)!;
-      pending.delete(index);
-      started.delete(index);
+  await receiveInOrder({
+    from: partial.chunksVerified,
+    total,
+    chunkSize: manifest.chunkSize,
+    attempts: CHUNK_ATTEMPTS,
+    fetch: async (index, into, on) => {
+      arriving.set(index, 0);
+      const fetched = await fetchChunk(run, id, manifest, index, into, {
+        needed: on.next,
+        onStart: on.arriving,
+        onBytes: (n) => {
+          arriving.set(index, (arriving.get(index) ?? 0) + n);
+          showMoved();
+        },
+      });
       if (!fetched) {
-        failedChecks += 1;
         arriving.delete(index);
         showMoved();
-        if (failedChecks >= CHUNK_ATTEMPTS) {
-          throw new TetherError('CHECKSUM_MISMATCH', `chunk ${index + 1} of ${total} failed its check ${CHUNK_ATTEMPTS} times`);
-        }
-        fetch(index);
-        continue;
       }
-      failedChecks = 0;
-      if (!(await partial.storeChunk(fetched.bytes, fetched.sha256))) throw new TetherError('INTERNAL', `chunk ${index + 1} changed between its check and its storing`);
+      return fetched;
+    },
+    store: async (index, chunk) => {
+      if (!(await partial.storeChunk(chunk.bytes, chunk.sha256))) throw new TetherError('INTERNAL', `chunk ${index + 1} changed between its check and its storing`);
       arriving.delete(index);
-      // its buffer is free again
-      askAhead();
       run.verified(partial.bytesVerified);
       run.progressed();
-      if (confirmFailure) throw confirmFailure;
-      void confirm();
-    }
-    // the last chunks: synced and acknowledged before the file is checked whole
-    await confirming;
-    while (!confirmFailure && partial.chunksDurable < partial.chunksVerified) await confirm();
-    if (confirmFailure) throw confirmFailure;
-  } finally {
-    for (const fetching of pending.values()) fetching.catch(() => undefined);
-    await confirming;
-  }
-}
-
-interface Fetched {
-  bytes: Buffer;
-  sha256: string;
+    },
+    confirm: async (upTo) => {
+      await partial.sync();
+      // the count on disk is a hint for the list (the partial file proves itself on resume): saved about once a second
+      const now = Date.now();
+      const persist = now - lastSaved >= SAVE_EVERY_MS || upTo === total;
+      if (persist) lastSaved = now;
+      run.update({ verifiedChunks: upTo }, persist);
+      await ack({ verifiedChunks: upTo });
+    },
+    tooManyFailures: (index) => new TetherError('CHECKSUM_MISMATCH', `chunk ${index + 1} of ${total} failed its check ${CHUNK_ATTEMPTS} times`),
+  });
 }
 
 /**
@@ -200,7 +145,7 @@ async function fetchChunk(
   index: number,
   into: Buffer,
   on: { needed: () => boolean; onStart: () => void; onBytes: (n: number) => void },
-): Promise<Fetched | false> {
+): Promise<CheckedChunk | false> {
   const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
   for (;;) {
     run.signal.throwIfAborted();

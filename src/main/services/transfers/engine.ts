@@ -9,7 +9,7 @@ import { type BackoffPolicy, backoffDelay } from '../../../shared/backoff.ts';
 import { DEVICE_MODELS } from '../../../shared/device-models.ts';
 import { type ErrorCode, TetherError } from '../../../shared/errors.ts';
 import type { IpcParsedInput, TransferItem, TransferStage } from '../../../shared/ipc.ts';
-import { PARTIAL_SUFFIX, TERMINAL_TRANSFER_STATES, TRANSFER_CHUNK_BYTES, type TransferState, baseName, checkDevicePath, chunkRange } from '../../../shared/transfers.ts';
+import { PARTIAL_SUFFIX, TERMINAL_TRANSFER_STATES, TRANSFER_CHUNK_BYTES, type TransferState, baseName, checkDevicePath, chunkRange, chunksWithin } from '../../../shared/transfers.ts';
 import { runDownload } from './download-run.ts';
 import { ensureFolder, freeDestination, removeIfPresent, safeFileName } from './local-files.ts';
 import { statFile } from './manifest.ts';
@@ -130,6 +130,13 @@ export class TransferEngine {
     for (const entry of this.entries.values()) {
       entry.worker?.controller.abort(new TetherError('NOT_SIGNED_IN', 'signed out'));
       if (entry.retryTimer) clearTimeout(entry.retryTimer);
+      // a running download saves its count about once a second: the next sign-in lists where it
+      // stands (a hint only: the partial file proves itself when the download goes on)
+      const { record } = entry;
+      if (entry.worker && record.direction === 'from-device' && record.size !== null && !isTerminal(record.state)) {
+        entry.record = { ...record, verifiedChunks: Math.max(record.verifiedChunks, chunksWithin(entry.verified, record.size, record.chunkSize)) };
+        this.save(entry);
+      }
     }
     this.entries.clear();
     this.link = null;
