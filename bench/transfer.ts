@@ -15,7 +15,7 @@
  * peak RSS growth of the server and the agent over their idle size (goal: a few tens of MiB).
  */
 import type { ChildProcess } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ import { ApiClient } from '../tests/helpers/http.ts';
 import { REPO_ROOT, spawnTs, stopChild } from '../tests/helpers/processes.ts';
 import { ServerProcess } from '../tests/helpers/server-process.ts';
 import { waitFor } from '../tests/helpers/wait.ts';
-import { type Measured, measureDirect, measurePipeRelay, measured } from './transfer/baselines.ts';
+import { type Measured, cpuSecondsOf, measureDirect, measurePipeRelay, measured, ownCpuSeconds } from './transfer/baselines.ts';
 
 const { values } = parseArgs({
   options: { 'size-mib': { type: 'string', default: '1024' }, json: { type: 'boolean', default: false }, spool: { type: 'boolean', default: false }, 'to-device': { type: 'boolean', default: false } },
@@ -99,6 +99,8 @@ interface TetherRun extends Measured {
   serverPeakGrowthMiB: number;
   agentIdleMiB: number;
   agentPeakGrowthMiB: number;
+  /** CPU seconds each process spent during the transfer (the console is this process). */
+  cpu: { server: number; agent: number; console: number };
 }
 
 async function measureTether(source: string, sourceSha: string, dir: string): Promise<TetherRun> {
@@ -158,6 +160,8 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
     const saveDir = join(dir, 'received');
     mkdirSync(saveDir);
     log(`Tether: ${SIZE_MIB} MiB ${TO_DEVICE ? 'console → device' : 'device → console'}…`);
+    const cpuAt = () => ({ server: cpuSecondsOf(serverPid), agent: cpuSecondsOf(agentPid), console: ownCpuSeconds() });
+    const cpuBefore = cpuAt();
     const started = performance.now();
     const [item] = TO_DEVICE
       ? [await call('transfers.upload', { deviceId: enrolled.deviceId, sessionId: session.id, localPath: source, devicePath: '/service/bench.bin', overwrite: false })]
@@ -176,6 +180,7 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
       { timeoutMs: 30 * 60_000, intervalMs: 20, what: 'the transfer completed' },
     );
     const end = performance.now();
+    const cpuAfter = cpuAt();
     const ms = end - started;
     const serverPeak = rss(serverPid).peak;
     const agentPeak = rss(agentPid).peak;
@@ -188,12 +193,29 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
       serverPeakGrowthMiB: (serverPeak - serverIdle) / MiB,
       agentIdleMiB: agentIdle / MiB,
       agentPeakGrowthMiB: (agentPeak - agentIdle) / MiB,
+      cpu: { server: cpuAfter.server - cpuBefore.server, agent: cpuAfter.agent - cpuBefore.agent, console: cpuAfter.console - cpuBefore.console },
+      cpuS: cpuAfter.server - cpuBefore.server + cpuAfter.agent - cpuBefore.agent + cpuAfter.console - cpuBefore.console,
     };
   } finally {
     await composed.service.shutdown();
     if (agent) await stopChild(agent);
     await server.stop();
   }
+}
+
+/** MB/s of one core for AES-128-GCM over 16 KiB records (TLS's unit) and for SHA-256 over 4 MiB chunks. */
+function cryptoRates(): { aesGcm: number; sha256: number } {
+  const total = 256 * MiB;
+  const record = Buffer.alloc(16 * 1024, 1);
+  let began = performance.now();
+  const cipher = createCipheriv('aes-128-gcm', randomBytes(16), randomBytes(12));
+  for (let done = 0; done < total; done += record.length) cipher.update(record);
+  const aesGcm = total / MiB / ((performance.now() - began) / 1000);
+  const chunk = Buffer.alloc(4 * MiB, 1);
+  began = performance.now();
+  for (let done = 0; done < total; done += chunk.length) createHash('sha256').update(chunk).digest();
+  const sha256 = total / MiB / ((performance.now() - began) / 1000);
+  return { aesGcm, sha256 };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tether-bench-transfer-'));
@@ -222,6 +244,10 @@ try {
     agentIdleMiB: tether.agentIdleMiB,
     agentPeakGrowthMiB: tether.agentPeakGrowthMiB,
     tetherPhases: tether.phases,
+    // work per byte, all processes: on two busy cores the relay that does more of it per byte is slower
+    cpuSeconds: { direct: direct.cpuS, pipeRelay: pipe.cpuS, tether: tether.cpuS, tetherByProcess: tether.cpu },
+    // what one core does here, for reading the CPU figures: a TLS record's cipher and the hash Tether adds
+    perCoreMBps: cryptoRates(),
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -235,6 +261,8 @@ try {
         `    of which: to the first chunk ${f(tether.phases.beforeFirstChunkS)} s, the chunks ${f(tether.phases.chunksS)} s, to the verified file ${f(tether.phases.afterLastChunkS)} s`,
         `  Tether ÷ pipe relay       ${result.tetherOverPipeRelay.toFixed(2)}   (goal ≥ 0.80)`,
         `  Tether ÷ direct           ${result.tetherOverDirect.toFixed(2)}`,
+        `  CPU seconds, all processes: direct ${f(direct.cpuS!)}, pipe relay ${f(pipe.cpuS!)}, Tether ${f(tether.cpuS!)} (server ${f(tether.cpu.server)}, agent ${f(tether.cpu.agent)}, console ${f(tether.cpu.console)})`,
+        `    = Tether ÷ pipe relay in work per byte: ${(tether.cpuS! / pipe.cpuS!).toFixed(2)}; one core here: AES-128-GCM ${result.perCoreMBps.aesGcm.toFixed(0)} MB/s, SHA-256 ${result.perCoreMBps.sha256.toFixed(0)} MB/s`,
         `  server RSS idle ${f(result.serverIdleMiB)} MiB, peak growth during the transfer ${f(result.serverPeakGrowthMiB)} MiB`,
         `  agent  RSS idle ${f(result.agentIdleMiB)} MiB, peak growth during the transfer ${f(result.agentPeakGrowthMiB)} MiB`,
         '',

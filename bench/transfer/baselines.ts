@@ -1,4 +1,4 @@
-import { createWriteStream, statSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { ChildProcess } from 'node:child_process';
@@ -8,6 +8,31 @@ export interface Measured {
   bytes: number;
   seconds: number;
   mbPerSec: number;
+  /** CPU seconds (user + system) every process of the run spent, this one included. */
+  cpuS?: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+/** CPU seconds (user + system) process `pid` has used so far (Linux: /proc/<pid>/stat). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name (which may hold spaces) in parentheses: utime is the 14th, stime the 15th
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU seconds this process has used so far. */
+export function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** CPU seconds the given processes and this one use from now until `stop()`. */
+export function cpuMeter(pids: number[]): { stop(): number } {
+  const at = () => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), ownCpuSeconds());
+  const start = at();
+  return { stop: () => at() - start };
 }
 
 export function measured(bytes: number, ms: number): Measured {
@@ -44,8 +69,9 @@ async function download(port: number, caPem: string, dest: string): Promise<numb
 export async function measureDirect(file: string, dest: string): Promise<Measured> {
   const origin = await startPipe(['origin', file]);
   try {
+    const cpu = cpuMeter([origin.child.pid!]);
     const ms = await download(origin.port, origin.caPem, dest);
-    return measured(checkedSize(file, dest), ms);
+    return { ...measured(checkedSize(file, dest), ms), cpuS: cpu.stop() };
   } finally {
     await stopChild(origin.child);
   }
@@ -56,8 +82,9 @@ export async function measurePipeRelay(file: string, dest: string): Promise<Meas
   const origin = await startPipe(['origin', file]);
   const relay = await startPipe(['relay', String(origin.port), Buffer.from(origin.caPem).toString('base64')]);
   try {
+    const cpu = cpuMeter([origin.child.pid!, relay.child.pid!]);
     const ms = await download(relay.port, relay.caPem, dest);
-    return measured(checkedSize(file, dest), ms);
+    return { ...measured(checkedSize(file, dest), ms), cpuS: cpu.stop() };
   } finally {
     await stopChild(relay.child);
     await stopChild(origin.child);

@@ -27,6 +27,8 @@ export async function connectTunnelClient(options: { tunnelId: string; link: Tun
   });
   const session = http2.connect('http://tether-relay', { createConnection: () => stream, settings: TUNNEL_H2_SETTINGS });
   session.on('error', () => session.destroy());
+  // as the console does: the relay's goodbye cuts every stream at once
+  session.once('goaway', () => session.destroy());
   session.on('connect', () => {
     if (!session.destroyed) session.setLocalWindowSize(TUNNEL_LINK_WINDOW);
   });

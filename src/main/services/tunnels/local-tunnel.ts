@@ -222,6 +222,9 @@ export class LocalTunnel {
         session.setLocalWindowSize(TUNNEL_LINK_WINDOW);
         session.off('error', reject);
         session.on('error', () => undefined);
+        // the relay says goodbye only when it cuts the tunnel (session end, close, shutdown): cut
+        // every local connection now, not after a graceful drain of streams it no longer carries
+        session.once('goaway', () => session.destroy());
         session.once('close', () => this.linkLost(session));
         // a link that died without a word (a NAT forgot it) shows as a PING left unanswered
         let awaitingPong = false;
