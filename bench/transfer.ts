@@ -245,7 +245,7 @@ try {
     agentPeakGrowthMiB: tether.agentPeakGrowthMiB,
     tetherPhases: tether.phases,
     // work per byte, all processes: on two busy cores the relay that does more of it per byte is slower
-    cpuSeconds: { direct: direct.cpuS, pipeRelay: pipe.cpuS, tether: tether.cpuS, tetherByProcess: tether.cpu },
+    cpuSeconds: { direct: direct.cpuS, pipeRelay: pipe.cpuS, pipeRelayByProcess: pipe.cpuByProcess, tether: tether.cpuS, tetherByProcess: tether.cpu },
     // what one core does here, for reading the CPU figures: a TLS record's cipher and the hash Tether adds
     perCoreMBps: cryptoRates(),
   };
@@ -261,7 +261,7 @@ try {
         `    of which: to the first chunk ${f(tether.phases.beforeFirstChunkS)} s, the chunks ${f(tether.phases.chunksS)} s, to the verified file ${f(tether.phases.afterLastChunkS)} s`,
         `  Tether ÷ pipe relay       ${result.tetherOverPipeRelay.toFixed(2)}   (goal ≥ 0.80)`,
         `  Tether ÷ direct           ${result.tetherOverDirect.toFixed(2)}`,
-        `  CPU seconds, all processes: direct ${f(direct.cpuS!)}, pipe relay ${f(pipe.cpuS!)}, Tether ${f(tether.cpuS!)} (server ${f(tether.cpu.server)}, agent ${f(tether.cpu.agent)}, console ${f(tether.cpu.console)})`,
+        `  CPU seconds, all processes: direct ${f(direct.cpuS!)}, pipe relay ${f(pipe.cpuS!)} (origin ${f(pipe.cpuByProcess!.origin!)}, relay ${f(pipe.cpuByProcess!.relay!)}, client ${f(pipe.cpuByProcess!.client!)}), Tether ${f(tether.cpuS!)} (agent ${f(tether.cpu.agent)}, server ${f(tether.cpu.server)}, console ${f(tether.cpu.console)})`,
         `    = Tether ÷ pipe relay in work per byte: ${(tether.cpuS! / pipe.cpuS!).toFixed(2)}; one core here: AES-128-GCM ${result.perCoreMBps.aesGcm.toFixed(0)} MB/s, SHA-256 ${result.perCoreMBps.sha256.toFixed(0)} MB/s`,
         `  server RSS idle ${f(result.serverIdleMiB)} MiB, peak growth during the transfer ${f(result.serverPeakGrowthMiB)} MiB`,
         `  agent  RSS idle ${f(result.agentIdleMiB)} MiB, peak growth during the transfer ${f(result.agentPeakGrowthMiB)} MiB`,

@@ -10,6 +10,8 @@ export interface Measured {
   mbPerSec: number;
   /** CPU seconds (user + system) every process of the run spent, this one included. */
   cpuS?: number;
+  /** The same by process (the client is this process). */
+  cpuByProcess?: Record<string, number>;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
@@ -28,11 +30,21 @@ export function ownCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-/** CPU seconds the given processes and this one use from now until `stop()`. */
-export function cpuMeter(pids: number[]): { stop(): number } {
-  const at = () => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), ownCpuSeconds());
+/** CPU seconds the named processes and this one (`client`) use from now until `stop()`. */
+export function cpuMeter(pids: Record<string, number>): { stop(): { total: number; byProcess: Record<string, number> } } {
+  const at = (): Record<string, number> => ({ ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])), client: ownCpuSeconds() });
   const start = at();
-  return { stop: () => at() - start };
+  return {
+    stop: () => {
+      const end = at();
+      const byProcess = Object.fromEntries(Object.keys(end).map((name) => [name, end[name]! - start[name]!]));
+      return { total: Object.values(byProcess).reduce((a, b) => a + b, 0), byProcess };
+    },
+  };
+}
+
+function withCpu(result: Measured, cpu: { total: number; byProcess: Record<string, number> }): Measured {
+  return { ...result, cpuS: cpu.total, cpuByProcess: cpu.byProcess };
 }
 
 export function measured(bytes: number, ms: number): Measured {
@@ -69,9 +81,9 @@ async function download(port: number, caPem: string, dest: string): Promise<numb
 export async function measureDirect(file: string, dest: string): Promise<Measured> {
   const origin = await startPipe(['origin', file]);
   try {
-    const cpu = cpuMeter([origin.child.pid!]);
+    const cpu = cpuMeter({ origin: origin.child.pid! });
     const ms = await download(origin.port, origin.caPem, dest);
-    return { ...measured(checkedSize(file, dest), ms), cpuS: cpu.stop() };
+    return withCpu(measured(checkedSize(file, dest), ms), cpu.stop());
   } finally {
     await stopChild(origin.child);
   }
@@ -82,9 +94,9 @@ export async function measurePipeRelay(file: string, dest: string): Promise<Meas
   const origin = await startPipe(['origin', file]);
   const relay = await startPipe(['relay', String(origin.port), Buffer.from(origin.caPem).toString('base64')]);
   try {
-    const cpu = cpuMeter([origin.child.pid!, relay.child.pid!]);
+    const cpu = cpuMeter({ origin: origin.child.pid!, relay: relay.child.pid! });
     const ms = await download(relay.port, relay.caPem, dest);
-    return { ...measured(checkedSize(file, dest), ms), cpuS: cpu.stop() };
+    return withCpu(measured(checkedSize(file, dest), ms), cpu.stop());
   } finally {
     await stopChild(relay.child);
     await stopChild(origin.child);
