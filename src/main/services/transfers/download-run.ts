@@ -101,8 +101,7 @@ async function receiveChunks(
     fetch: async (index, into, on) => {
       arriving.set(index, 0);
       const fetched = await fetchChunk(run, id, manifest, index, into, {
-        needed: on.next,
-        onStart: on.arriving,
+        ...on,
         onBytes: (n) => {
           arriving.set(index, (arriving.get(index) ?? 0) + n);
           showMoved();
@@ -144,7 +143,7 @@ async function fetchChunk(
   manifest: TransferManifest,
   index: number,
   into: Buffer,
-  on: { needed: () => boolean; onStart: () => void; onBytes: (n: number) => void },
+  on: { next: () => boolean; arriving: () => void; onBytes: (n: number) => void },
 ): Promise<CheckedChunk | false> {
   const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
   for (;;) {
@@ -155,7 +154,7 @@ async function fetchChunk(
     } catch (err) {
       if (err instanceof TetherError && err.code === 'CHUNK_NOT_READY') {
         // a chunk asked for ahead of time waits quietly: only the one needed next shows the wait
-        if (on.needed()) run.stage('waiting');
+        if (on.next()) run.stage('waiting');
         await sleep(500, undefined, { signal: run.signal });
         continue;
       }
@@ -168,7 +167,7 @@ async function fetchChunk(
       response.body.destroy();
       throw new TetherError('CONFLICT', `the server sent chunk ${String(servedIndex)} for chunk ${index}`);
     }
-    on.onStart();
+    on.arriving();
     let length = 0;
     try {
       for await (const data of response.body as AsyncIterable<Buffer>) {
