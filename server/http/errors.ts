@@ -39,6 +39,15 @@ function describeValidation(error: FastifyError): string {
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | TetherError, request: FastifyRequest, reply: FastifyReply) => {
+    // A stream that failed before its first byte (a chunk whose sender stopped) left its headers
+    // on the raw response, where Fastify put them to send it: type, length and range of bytes that
+    // never came. Kept, they would turn this error's JSON into a second, opaque failure.
+    if (!reply.raw.headersSent) {
+      for (const name of reply.raw.getHeaderNames()) {
+        reply.raw.removeHeader(name);
+        reply.removeHeader(name);
+      }
+    }
     if (error instanceof TetherError) {
       return reply.status(error.httpStatus).send(error.toBody());
     }

@@ -100,6 +100,9 @@ export class ChunkHandoff {
       const give = this.asking.get(transferId)?.get(index);
       if (!give) return undefined;
       const live = new PassThrough();
+      // its end reaches the receiver's response through the pipe; until that pipe exists (a paced
+      // response waits its turn), a stream the sender cut off must not throw where nobody listens
+      live.on('error', () => undefined);
       give(live);
       return live;
     };

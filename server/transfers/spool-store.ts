@@ -169,6 +169,15 @@ class ReceiverLost extends Error {
   }
 }
 
+/**
+ * What the receiver of a live chunk gets when its sender stops before the chunk is whole: a
+ * response not begun answers 409 CHUNK_NOT_READY (the receiver asks again and gets the chunk
+ * when it is sent again); one already under way is cut off.
+ */
+function senderStopped(): TetherError {
+  return new TetherError('CHUNK_NOT_READY', 'the sender stopped before this chunk was whole; ask for it again');
+}
+
 /** Bytes of a live chunk written to its receiver at a time. */
 const LIVE_RUN_BYTES = 256 * 1024;
 
@@ -200,7 +209,7 @@ class LiveChunk implements ChunkSink {
     private readonly handoff: ChunkHandoff,
   ) {
     // a newer upload request for this transfer ends this one's wait on the receiver
-    this.stopWriting = handoff.writing(transferId, () => live.destroy());
+    this.stopWriting = handoff.writing(transferId, () => live.destroy(senderStopped()));
   }
 
   async write(piece: Buffer): Promise<void> {
@@ -241,7 +250,7 @@ class LiveChunk implements ChunkSink {
 
   discard(): Promise<void> {
     this.stopWriting();
-    this.live.destroy();
+    this.live.destroy(senderStopped());
     return Promise.resolve();
   }
 

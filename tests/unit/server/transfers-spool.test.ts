@@ -1,10 +1,11 @@
 import { copyFile, open, readFile, readdir, rm } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TetherError } from '../../../src/shared/errors.ts';
 import { EncryptedSpoolStore, type UploadLedger, type UploadTarget } from '../../../server/transfers/spool-store.ts';
 import { TransferSpool, newSpoolKey } from '../../../server/transfers/spool.ts';
+import { ChunkHandoff } from '../../../server/transfers/handoff.ts';
 import { tempDir } from '../../helpers/server.ts';
 
 const CHUNK = 64 * 1024;
@@ -164,5 +165,25 @@ describe('the tus store over the spool', () => {
     await expect(other.store.write(pieces(Buffer.concat([other.file.bytes, Buffer.alloc(5)])), 't7', 0)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(other.ledger.commits).toEqual([{ index: 0, uploadedBytes: CHUNK }]);
     await expect(other.store.create()).rejects.toBeInstanceOf(TetherError);
+  });
+
+  it('tells a receiver asking for a live chunk to ask again when the sender stops before the chunk is whole', async () => {
+    const dir = tempDir('tether-store-');
+    dirs.push(dir);
+    const file = fileOf(2 * CHUNK);
+    const ledger = new MemoryLedger({ size: file.bytes.length, chunkSize: CHUNK, chunks: file.chunks, key: newSpoolKey(), uploadedBytes: 0, createdAt: Date.now() });
+    const handoff = new ChunkHandoff();
+    const store = new EncryptedSpoolStore(new TransferSpool(dir), ledger, handoff);
+    const asked = handoff.ask('t8', 0, 5_000, new AbortController().signal);
+    // half a chunk, then the sender's connection breaks (its agent was killed)
+    const cut = new PassThrough();
+    const writing = store.write(cut, 't8', 0);
+    cut.write(file.bytes.subarray(0, CHUNK / 2));
+    const live = (await asked)!;
+    expect(live).toBeDefined();
+    setTimeout(() => cut.destroy(new Error('aborted')), 20);
+    await expect(writing).rejects.toThrow('aborted');
+    await expect(collect(live)).rejects.toMatchObject({ code: 'CHUNK_NOT_READY' });
+    expect(ledger.commits).toEqual([]);
   });
 });
