@@ -92,17 +92,8 @@ export class PartialDownload {
     return this.verified;
   }
 
-  /** Chunks [0, n) are synced to disk: what may be acknowledged. */
-  get chunksDurable(): number {
-    return this.durable;
-  }
-
   get bytesVerified(): number {
     return this.verified === 0 ? 0 : chunkRange(this.verified - 1, this.manifest.size, this.manifest.chunkSize).end;
-  }
-
-  get complete(): boolean {
-    return this.verified === this.manifest.chunks.length;
   }
 
   /**
@@ -126,14 +117,13 @@ export class PartialDownload {
     return true;
   }
 
-  /** Syncs every chunk stored so far to disk; returns how many chunks are durable. */
-  async sync(): Promise<number> {
+  /** Syncs every chunk stored so far to disk (nothing to do when none was stored since the last sync). */
+  async sync(): Promise<void> {
     const upTo = this.verified;
     if (upTo > this.durable) {
       await this.handle.datasync();
       this.durable = Math.max(this.durable, upTo);
     }
-    return this.durable;
   }
 
   /** The whole file's SHA-256 (once every chunk is in). */

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PartialDownload, commitDownload, freeDestination, numberedName, safeFileName } from '../../../../src/main/services/transfers/local-files.ts';
 import { PARTIAL_SUFFIX, type TransferManifest } from '../../../../src/shared/transfers.ts';
 
@@ -51,15 +52,25 @@ describe('a partial download', () => {
     const { data, manifest } = content(3 * CHUNK + 500);
     const path = join(folder(), `x${PARTIAL_SUFFIX}`);
     const partial = await PartialDownload.open(path, manifest);
-    for (let i = 0; i < 2; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
-    expect(partial.chunksVerified).toBe(2);
-    expect(partial.chunksDurable).toBe(0); // written, not yet synced: not to be acknowledged
-    expect(await partial.sync()).toBe(2);
-    expect(partial.chunksDurable).toBe(2);
-    for (let i = 2; i < 4; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
-    expect(partial.chunksDurable).toBe(2);
-    expect(await partial.sync()).toBe(4);
-    expect(partial.complete).toBe(true);
+    // the partial file's handle is private: count the syncs on every file handle while it is in use
+    const probe = await open(path, 'r');
+    const datasync = vi.spyOn(Object.getPrototypeOf(probe) as { datasync(): Promise<void> }, 'datasync');
+    await probe.close();
+    try {
+      for (let i = 0; i < 2; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
+      expect(partial.chunksVerified).toBe(2);
+      expect(datasync).not.toHaveBeenCalled(); // written, not yet synced
+      await partial.sync();
+      expect(datasync).toHaveBeenCalledTimes(1); // one sync for both
+      await partial.sync();
+      expect(datasync).toHaveBeenCalledTimes(1); // nothing new since
+      for (let i = 2; i < 4; i++) expect(await partial.storeChunk(chunkOf(data, i), sha(chunkOf(data, i)))).toBe(true);
+      await partial.sync();
+      expect(datasync).toHaveBeenCalledTimes(2);
+    } finally {
+      datasync.mockRestore();
+    }
+    expect(partial.chunksVerified).toBe(manifest.chunks.length);
     expect(partial.bytesVerified).toBe(data.length);
     expect(await partial.wholeDigest()).toBe(manifest.sha256);
     await partial.close();
@@ -136,7 +147,8 @@ describe('a partial download', () => {
 
     const empty = content(0);
     const nothing = await PartialDownload.open(join(dir, `empty${PARTIAL_SUFFIX}`), empty.manifest);
-    expect(nothing.complete).toBe(true);
+    expect(nothing.chunksVerified).toBe(empty.manifest.chunks.length);
+    expect(nothing.bytesVerified).toBe(0);
     expect(await nothing.wholeDigest()).toBe(empty.manifest.sha256);
     await nothing.close();
   });
