@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DefaultHttpStack, type HttpStack } from 'tus-js-client';
+import type { HttpStack } from 'tus-js-client';
 import type { z } from 'zod';
 import { backoffDelay } from '../../../src/shared/backoff.ts';
 import { TetherError, type ErrorCode, parseErrorBody } from '../../../src/shared/errors.ts';
 import type { TransferAck } from '../../../src/shared/api/transfers.ts';
 import { AgentTransferSchema, type AgentTransfer } from '../../../src/shared/protocol/transfers.ts';
 import { chunkRange, type TransferManifest } from '../../../src/shared/transfers.ts';
+import { FileUploadStack } from '../../../src/shared/node/file-slices.ts';
 import type { AgentTransport } from '../transport.ts';
 
 /** Failures worth another try: the server or the way to it was away for a moment. */
@@ -79,9 +80,9 @@ export class TransferClient {
     return `${this.transport.serverUrl}/agent/v1/uploads/${encodeURIComponent(id)}`;
   }
 
-  /** tus-js-client's Node HTTP stack with this agent's connection options. */
+  /** The HTTP stack tus-js-client sends file ranges with, on this agent's connection options. */
   tusHttpStack(): HttpStack {
-    return new DefaultHttpStack(this.transport.transferRequestOptions());
+    return new FileUploadStack(this.transport.transferRequestOptions());
   }
 
   /** A tus-js-client failure as the TetherError the server (or the network) meant. */

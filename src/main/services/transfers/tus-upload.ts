@@ -1,7 +1,7 @@
 import type https from 'node:https';
-import { DefaultHttpStack, type DetailedError, Upload } from 'tus-js-client';
+import { type DetailedError, Upload } from 'tus-js-client';
 import { TetherError, parseErrorBody } from '../../../shared/errors.ts';
-import { fileSlices } from '../../../shared/node/file-slices.ts';
+import { FileUploadStack, fileSlices } from '../../../shared/node/file-slices.ts';
 import { TRANSFER_PATCH_CHUNKS } from '../../../shared/transfers.ts';
 
 /** What an upload needs of the console's server connection. */
@@ -73,7 +73,7 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
       storeFingerprintForResuming: false,
       removeFingerprintOnSuccess: false,
       fingerprint: async () => `tether-transfer:${options.transferId}`,
-      httpStack: new DefaultHttpStack({ agent: target.httpsAgent }),
+      httpStack: new FileUploadStack({ agent: target.httpsAgent }),
       fileReader: { openFile: async () => fileSlices(options.path, options.size) },
       onBeforeRequest: async (req) => {
         usedToken = await target.currentToken();
