@@ -12,7 +12,7 @@
  * `--spool` turns the stream-through off (every chunk encrypted to disk and read back), for comparison.
  * `--to-device` measures the other way: the console uploads the file and the agent receives it.
  * `--rounds N` measures the pipe relay and Tether N times, one after the other (the direct
- * download once): on a shared, noisy machine one pair can be off by a tenth either way, so
+ * download once): on a shared, noisy machine one pair can be off by a fifth either way, so
  * each round's ratio is printed and the round with the median ratio is reported in full.
  * Prints MB/s of all three, Tether ÷ pipe relay (goal ≥ 0.8) and Tether ÷ direct, and the
  * peak RSS growth of the server and the agent over their idle size (goal: a few tens of MiB).
