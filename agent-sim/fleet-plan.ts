@@ -1,4 +1,4 @@
-import { DEVICE_MODELS, type DeviceModelId } from '../src/shared/device-models.ts';
+import { DEVICE_MODELS, type DeviceModelId } from '#contract/device-models';
 
 /** A simulated hospital group, as the seed's regions (US, UK, Australia, Japan). */
 export interface PlannedCustomer {

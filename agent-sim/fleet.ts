@@ -2,14 +2,14 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../src/shared/backoff.ts';
-import type { DeviceModelId } from '../src/shared/device-models.ts';
-import { TetherError } from '../src/shared/errors.ts';
-import type { ConsentDecision, ConsentRequest, DeviceSession, SessionRevocation } from '../src/shared/protocol/poll.ts';
+import { backoffDelay } from '#contract/backoff';
+import type { DeviceModelId } from '#contract/device-models';
+import { TetherError } from '#contract/errors';
+import type { ConsentDecision, ConsentRequest, DeviceSession, SessionRevocation } from '#contract/protocol/poll';
 import { Agent } from './agent/agent.ts';
 import { type AgentConfig, type AgentConfigInput, parseAgentConfig } from './agent/config.ts';
 import { DEVICE_FILES_FOLDER, type SimulatedDevice, createSimulatedDevice } from './devices/index.ts';
-import { type SimFault, isDeviceFault, isSimFault } from '../src/shared/sim-faults.ts';
+import { type SimFault, isDeviceFault, isSimFault } from '#contract/sim-faults';
 
 export type FleetFault = SimFault;
 

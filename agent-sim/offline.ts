@@ -40,7 +40,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { TetherError } from '../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import { parseServerConfig } from '../server/config.ts';
 import { buildServer } from '../server/app.ts';
 import { loadCredentials } from './agent/credentials.ts';

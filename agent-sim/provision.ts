@@ -1,7 +1,7 @@
 import type { TetherServer } from '../server/app.ts';
 import type { AdminActor } from '../server/users/users-service.ts';
 import { generatePassword } from '../server/auth/passwords.ts';
-import type { ScopePolicies } from '../src/shared/sessions.ts';
+import type { ScopePolicies } from '#contract/sessions';
 import { SIM_CUSTOMERS, type PlannedDevice, planFleet } from './fleet-plan.ts';
 
 const SIM_ACTOR: AdminActor = { actorType: 'system', actorId: null, actorName: 'tether-sim', ip: null };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Fleet } from './fleet.ts';
 import { FAULTS_BY_KIND } from './devices/index.ts';
-import { DEVICE_MODELS } from '../src/shared/device-models.ts';
+import { DEVICE_MODELS } from '#contract/device-models';
 
 const CHECK_EVERY_MS = 10_000;
 const FAULT_LASTS_MS = { min: 30_000, max: 180_000 };

@@ -17,7 +17,7 @@ import { chromium, type Page } from '@playwright/test';
 import { pino } from 'pino';
 import { buildServer } from '../server/app.ts';
 import { parseServerConfig } from '../server/config.ts';
-import { DEVICE_MODEL_IDS, DEVICE_MODELS } from '../src/shared/device-models.ts';
+import { DEVICE_MODEL_IDS, DEVICE_MODELS } from '#contract/device-models';
 import { CHROMIUM_ARGS, chromiumPath } from '../tests/e2e/chromium.ts';
 import { startConsole } from '../tests/e2e/console.ts';
 

@@ -11,8 +11,8 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileManifest } from '../src/shared/node/file-manifest.ts';
-import { TRANSFER_CHUNK_BYTES, chunkCount, type TransferManifest } from '../src/shared/transfers.ts';
+import { fileManifest } from '#node-lib/file-manifest';
+import { TRANSFER_CHUNK_BYTES, chunkCount, type TransferManifest } from '#contract/transfers';
 
 const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '512' }, runs: { type: 'string', default: '3' } }, strict: true });
 const SIZE_MIB = Number(values['size-mib']);

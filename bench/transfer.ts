@@ -28,8 +28,8 @@ import { composeConsole } from '../src/main/composition.ts';
 import { dispatchCall } from '../src/main/dispatch.ts';
 import { NodeProcessLauncher } from '../src/main/services/process-launcher.ts';
 import { MemoryVault } from '../src/main/services/vault.ts';
-import type { IpcCallName, IpcInput, IpcOutput, TransferItem } from '../src/shared/ipc.ts';
-import type { SessionView } from '../src/shared/api/sessions.ts';
+import type { IpcCallName, IpcInput, IpcOutput, TransferItem } from '#contract/ipc';
+import type { SessionView } from '#contract/api/sessions';
 import { ApiClient } from '../tests/helpers/http.ts';
 import { REPO_ROOT, spawnTs, stopChild } from '../tests/helpers/processes.ts';
 import { ServerProcess } from '../tests/helpers/server-process.ts';
@@ -143,7 +143,7 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
     const agentDir = join(dir, 'agent');
     const caPath = join(dir, 'server-ca.pem');
     writeFileSync(caPath, server.ca);
-    agent = spawnTs('agent-sim/agent/main.ts', ['--server', server.url, '--ca', caPath, '--data-dir', agentDir, '--enroll', enrolled.enrollmentCode, '--model', 'radimetrics', '--serial', 'RAD-BENCH0001', '--no-supervisor'], {
+    agent = spawnTs('agent-sim/sim-agent.ts', ['--server', server.url, '--ca', caPath, '--data-dir', agentDir, '--enroll', enrolled.enrollmentCode, '--model', 'radimetrics', '--serial', 'RAD-BENCH0001', '--no-supervisor'], {
       env: { TETHER_LOG_LEVEL: 'warn' },
     });
     agent.stdout?.resume();

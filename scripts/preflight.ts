@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { TetherError } from '../src/shared/errors.ts';
-import { writeFileAtomic } from '../src/shared/node/files.ts';
-import { TETHER_VERSION } from '../src/shared/node/version.ts';
+import { TetherError } from '#contract/errors';
+import { writeFileAtomic } from '#node-lib/files';
+import { TETHER_VERSION } from '#node-lib/version';
 import { type HostMap, lookUpMapping, parseHostMap } from '../src/main/services/preflight/host-map.ts';
-import type { PreflightProfile } from '../src/shared/preflight.ts';
+import type { PreflightProfile } from '#contract/preflight';
 import { BUILT_IN_PROFILES, builtInProfile, importPreflightProfile, isBuiltInProfile, resolveTargets } from '../src/main/services/preflight/profiles.ts';
 import { buildReport, reportExitCode, reportToText } from '../src/main/services/preflight/report.ts';
 import { reportToHtml } from '../src/main/services/preflight/report-html.ts';

@@ -5,8 +5,8 @@ import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino, type Logger } from 'pino';
-import { TetherError } from '../src/shared/errors.ts';
-import { API_PREFIX, HealthResponseSchema } from '../src/shared/api/index.ts';
+import { TetherError } from '#contract/errors';
+import { API_PREFIX, HealthResponseSchema } from '#contract/api/index';
 import type { ServerConfig } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { openSqliteStore } from './store/database.ts';
@@ -42,7 +42,7 @@ import { TunnelService } from './tunnels/tunnel-service.ts';
 import { agentTunnelRoutes, tunnelRoutes } from './tunnels/routes.ts';
 import { installErrorHandling, clientIp } from './http/errors.ts';
 import { startJob } from './jobs.ts';
-import { TETHER_VERSION } from '../src/shared/node/version.ts';
+import { TETHER_VERSION } from '#node-lib/version';
 
 /** The domain services of a node, for tools (CLI, simulator, tests) that act without HTTP. */
 export interface ServerServices {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { TetherError } from '../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 /** File transfers: where chunks wait (encrypted), for how long, and how many move at once. */
 export const TransferSettingsSchema = z

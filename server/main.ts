@@ -7,12 +7,12 @@
  *   customer add|site add|device add|device code|user add   admin changes from the shell
  */
 import { parseArgs } from 'node:util';
-import { TetherError } from '../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import { loadServerConfig, type ServerConfig } from './config.ts';
 import { buildServer } from './app.ts';
 import { SYSTEM_ACTOR } from './users/users-service.ts';
-import { CreateCustomerRequestSchema, CreateDeviceRequestSchema, CreateSiteRequestSchema } from '../src/shared/api/fleet.ts';
-import { CreateUserRequestSchema } from '../src/shared/api/auth.ts';
+import { CreateCustomerRequestSchema, CreateDeviceRequestSchema, CreateSiteRequestSchema } from '#contract/api/fleet';
+import { CreateUserRequestSchema } from '#contract/api/auth';
 
 const USAGE = `usage: npm run server -- [serve] [--config FILE] [--data-dir DIR] [--host H] [--port P]
                         [--hostnames a,b] [--poll-window-ms MS] [--log-level LEVEL]

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
-import { backoffDelay } from '../../src/shared/backoff.ts';
-import { TetherError } from '../../src/shared/errors.ts';
-import { createCsr } from '../../src/shared/node/x509.ts';
-import { AGENT_PATHS, EnrollResponseSchema, type AgentInfo } from '../../src/shared/protocol/enroll.ts';
+import { backoffDelay } from '#contract/backoff';
+import { TetherError } from '#contract/errors';
+import { createCsr } from '#node-lib/x509';
+import { AGENT_PATHS, EnrollResponseSchema, type AgentInfo } from '#contract/protocol/enroll';
 import {
   POLL_LIMITS,
   PollResponseSchema,
@@ -19,7 +19,7 @@ import {
   type PollRequest,
   type PollResponse,
   type SessionRevocation,
-} from '../../src/shared/protocol/poll.ts';
+} from '#contract/protocol/poll';
 import { z } from 'zod';
 import { AGENT_VERSION, type AgentConfig } from './config.ts';
 import { type AgentCredentials, loadCredentials, saveCredentials } from './credentials.ts';

@@ -1,6 +1,6 @@
 import { closeSync, fdatasyncSync, openSync, readFileSync, existsSync, writeSync } from 'node:fs';
-import { trimTornLastLine, writeFileAtomic } from '../../src/shared/node/files.ts';
-import type { CommandUpdate } from '../../src/shared/protocol/poll.ts';
+import { trimTornLastLine, writeFileAtomic } from '#node-lib/files';
+import type { CommandUpdate } from '#contract/protocol/poll';
 
 type Outcome = Pick<CommandUpdate, 'state' | 'result' | 'error'>;
 

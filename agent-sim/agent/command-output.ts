@@ -1,4 +1,4 @@
-import { OUTPUT_LIMITS, type CommandProgress } from '../../src/shared/protocol/poll.ts';
+import { OUTPUT_LIMITS, type CommandProgress } from '#contract/protocol/poll';
 
 /** What one `running` update adds: the latest progress and the lines written since the last one. */
 export interface OutputChunk {

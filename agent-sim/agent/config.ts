@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
-import { ProxySettingsSchema as SharedProxySettingsSchema, ProxySignInSchema } from '../../src/shared/proxy.ts';
+import { TetherError } from '#contract/errors';
+import { ProxySettingsSchema as SharedProxySettingsSchema, ProxySignInSchema } from '#contract/proxy';
 
 export const AGENT_VERSION = '1.0.0';
 
@@ -28,7 +28,7 @@ const AgentSignInsSchema = z
 
 /**
  * A proxy chosen per connection, in the console's shape: by a PAC script (evaluated as the
- * console does, src/shared/node/proxy-resolver.ts), or by the device's environment
+ * console does, node-lib/proxy-resolver.ts), or by the device's environment
  * (`system`: HTTPS_PROXY / NO_PROXY, read when the agent starts).
  */
 export const ChosenProxySchema = z.discriminatedUnion('mode', [
@@ -74,7 +74,7 @@ export function parseAgentConfig(input: unknown): AgentConfig {
 }
 
 /**
- * The console's proxy settings (src/shared/proxy.ts, `{ mode, ... }`) as the agent applies
+ * The console's proxy settings (contract/proxy.ts, `{ mode, ... }`) as the agent applies
  * them: no proxy, one manual proxy, or — kept as they are — a PAC script or the
  * environment choosing per connection (sign-ins may carry their password here).
  */

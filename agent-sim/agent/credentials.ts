@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { chmodSync } from 'node:fs';
 import { z } from 'zod';
-import { readFileIfExists, writeFileAtomic } from '../../src/shared/node/files.ts';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
 
 /** What enrollment gave the agent. Stored owner-only (0600); the key never leaves the device. */
 export const AgentCredentialsSchema = z.object({

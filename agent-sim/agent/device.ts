@@ -1,7 +1,7 @@
-import type { DataValue } from '../../src/shared/common.ts';
-import type { DeviceModelId } from '../../src/shared/device-models.ts';
-import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
-import type { AlarmReport, EventReport } from '../../src/shared/protocol/poll.ts';
+import type { DataValue } from '#contract/common';
+import type { DeviceModelId } from '#contract/device-models';
+import type { DiagnosticName } from '#contract/protocol/diagnostics';
+import type { AlarmReport, EventReport } from '#contract/protocol/poll';
 
 /**
  * Something the equipment says: a data sample, an event, an alarm raised or cleared. A
@@ -68,4 +68,20 @@ export interface DeviceAdapter {
 export interface ServiceEndpoint {
   host: string;
   port: number;
+}
+
+/** A device as a program that embeds the agent core gives it: the adapter, started and stopped with the agent. */
+export interface PluggedDevice extends DeviceAdapter {
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * How equipment plugs into the agent's command line: the agent owns this interface and
+ * never imports an implementation. The simulator plugs in its simulated models; a real
+ * device would plug in its controller's adapter.
+ */
+export interface DevicePlug {
+  /** The device of this model and serial; it keeps its files (if any) inside the agent's `dataDir`. */
+  create(options: { modelId: DeviceModelId; serial: string; dataDir: string }): PluggedDevice;
 }

@@ -1,7 +1,7 @@
-import { TetherError, type ErrorCode } from '../../src/shared/errors.ts';
-import { COMMAND_CATALOG, commandSpec, type CommandName } from '../../src/shared/protocol/commands.ts';
-import type { CommandDelivery, CommandUpdate } from '../../src/shared/protocol/poll.ts';
-import type { GrantClaims, SessionScope } from '../../src/shared/sessions.ts';
+import { TetherError, type ErrorCode } from '#contract/errors';
+import { COMMAND_CATALOG, commandSpec, type CommandName } from '#contract/protocol/commands';
+import type { CommandDelivery, CommandUpdate } from '#contract/protocol/poll';
+import type { GrantClaims, SessionScope } from '#contract/sessions';
 import type { CommandJournal } from './command-journal.ts';
 import { CommandOutputStream } from './command-output.ts';
 import type { DiagnosticContext } from './device.ts';

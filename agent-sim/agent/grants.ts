@@ -6,7 +6,7 @@ import {
   GrantClaimsSchema,
   type GrantClaims,
   type SessionScope,
-} from '../../src/shared/sessions.ts';
+} from '#contract/sessions';
 
 /** Why the agent refused a grant; each is named in the command's error and the local audit. */
 export type GrantRefusalReason =

@@ -1,14 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TetherError } from '../../src/shared/errors.ts';
-import { DIAGNOSTIC_CATALOG } from '../../src/shared/protocol/diagnostics.ts';
+import { TetherError } from '#contract/errors';
+import { DIAGNOSTIC_CATALOG } from '#contract/protocol/diagnostics';
 import { AGENT_VERSION } from './config.ts';
 import type { DeviceAdapter } from './device.ts';
 import type { CommandExecutor } from './executor.ts';
-import type { Agent } from './agent.ts';
 import type { DeviceFiles } from './files/types.ts';
 
+/** What `read-status` reports of the running agent. */
+export interface AgentStatusSource {
+  readonly device: DeviceAdapter;
+  readonly uptimeSeconds: number;
+  readonly outbound: { readonly queued: number; readonly dropped: number };
+}
+
 /** The non-privileged commands every agent answers. */
-export function registerBuiltinHandlers(executor: CommandExecutor, agent: Agent): void {
+export function registerBuiltinHandlers(executor: CommandExecutor, agent: AgentStatusSource): void {
   executor.register('ping', async (params, { signal }) => {
     const delayMs = typeof params.delayMs === 'number' ? params.delayMs : 0;
     if (delayMs > 0) await sleep(delayMs, undefined, { signal });

@@ -1,6 +1,6 @@
 import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync, readFileSync, existsSync } from 'node:fs';
-import { trimTornLastLine } from '../../src/shared/node/files.ts';
-import { ChainVerifier, GENESIS_HASH, chainHash, type ChainVerification } from '../../src/shared/node/hash-chain.ts';
+import { trimTornLastLine } from '#node-lib/files';
+import { ChainVerifier, GENESIS_HASH, chainHash, type ChainVerification } from '#node-lib/hash-chain';
 
 /** One line of the agent's local audit file. */
 export interface LocalAuditEntry {

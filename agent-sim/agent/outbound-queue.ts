@@ -1,4 +1,4 @@
-import type { AlarmReport, DataItemReport, EventReport } from '../../src/shared/protocol/poll.ts';
+import type { AlarmReport, DataItemReport, EventReport } from '#contract/protocol/poll';
 
 export type TelemetryReport =
   | { kind: 'data'; report: DataItemReport }

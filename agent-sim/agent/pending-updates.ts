@@ -1,4 +1,4 @@
-import { OUTPUT_LIMITS, type CommandUpdate } from '../../src/shared/protocol/poll.ts';
+import { OUTPUT_LIMITS, type CommandUpdate } from '#contract/protocol/poll';
 
 interface Pending {
   /** The newest state, without output. */

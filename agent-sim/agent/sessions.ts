@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
-import { readFileIfExists, writeFileAtomic } from '../../src/shared/node/files.ts';
+import { TetherError } from '#contract/errors';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
 import {
   ConsentDecisionSchema,
   SessionRevocationSchema,
@@ -10,8 +10,8 @@ import {
   type DeviceSession,
   type PollResponse,
   type SessionRevocation,
-} from '../../src/shared/protocol/poll.ts';
-import { END_CAUSE_TEXT, type GrantClaims, type SessionEndCause, type SessionScope } from '../../src/shared/sessions.ts';
+} from '#contract/protocol/poll';
+import { END_CAUSE_TEXT, type GrantClaims, type SessionEndCause, type SessionScope } from '#contract/sessions';
 import type { PrivilegedCommandGuard } from './executor.ts';
 import { type GrantCheck, type GrantVerifier, grantRefusal } from './grants.ts';
 import type { LocalAuditFile } from './local-audit.ts';

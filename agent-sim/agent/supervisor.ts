@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { backoffDelay, type BackoffPolicy } from '../../src/shared/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '#contract/backoff';
 
 export interface SupervisorOptions {
   command: string;

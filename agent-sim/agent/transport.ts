@@ -6,11 +6,11 @@ import { isIP } from 'node:net';
 import { Agent as ConnectingAgent, type AgentConnectOpts } from 'agent-base';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { z } from 'zod';
-import { TetherError, parseErrorBody } from '../../src/shared/errors.ts';
-import { describeConnectionError, proxyRefusal } from '../../src/shared/node/connection-errors.ts';
-import { DEVICE_SECRET_HEADER } from '../../src/shared/protocol/enroll.ts';
-import type { TunnelLinkAgent, TunnelLinkRoute } from '../../src/shared/node/tunnel-link.ts';
-import { ProxyResolver, type ProxyRoute, environmentProxyLookup } from '../../src/shared/node/proxy-resolver.ts';
+import { TetherError, parseErrorBody } from '#contract/errors';
+import { describeConnectionError, proxyRefusal } from '#node-lib/connection-errors';
+import { DEVICE_SECRET_HEADER } from '#contract/protocol/enroll';
+import type { TunnelLinkAgent, TunnelLinkRoute } from '#node-lib/tunnel-link';
+import { ProxyResolver, type ProxyRoute, environmentProxyLookup } from '#node-lib/proxy-resolver';
 import { type AgentProxy, type ChosenProxy, bypassesProxy } from './config.ts';
 
 /** The device's TLS identity and secret, present once enrolled. */

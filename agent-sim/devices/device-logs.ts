@@ -1,6 +1,5 @@
-import type { DeviceModelId } from '../../src/shared/device-models.ts';
+import type { DeviceModelId } from '#contract/device-models';
 import type { LogMessage } from './file-tree.ts';
-import type { InjectorProfile } from './injector.ts';
 import type { SeededRandom } from './random.ts';
 
 /**
@@ -35,8 +34,17 @@ export function deliveryAlarmLog(lineAlarm: 'PRESSURE_LIMIT' | 'OCCLUSION'): Log
   ];
 }
 
+/** What an injector's logs tell of its model: a part of its profile (injector.ts). */
+export interface InjectorLogProfile {
+  readonly protocols: readonly string[];
+  readonly contrast: { readonly min: number; readonly max: number };
+  readonly protocolFlowRate: { readonly min: number; readonly max: number };
+  readonly pressureLimit: number;
+  readonly syringe: { readonly A: number; readonly B: number };
+}
+
 /** The controller, injection history and service logs of a contrast injector. */
-export function injectorLogs(profile: InjectorProfile, softwareVersion: string): Record<'controller' | 'history' | 'service', LogMessage[]> {
+export function injectorLogs(profile: InjectorLogProfile, softwareVersion: string): Record<'controller' | 'history' | 'service', LogMessage[]> {
   const protocol = (r: SeededRandom) => r.pick(profile.protocols);
   const contrast = (r: SeededRandom) => r.integer(profile.contrast.min, profile.contrast.max);
   const rate = (r: SeededRandom) => fixed(1, r, profile.protocolFlowRate.min, profile.protocolFlowRate.max);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
-import { DIAGNOSTIC_CATALOG, type DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
+import { TetherError } from '#contract/errors';
+import { DIAGNOSTIC_CATALOG, type DiagnosticName } from '#contract/protocol/diagnostics';
 import type { DiagnosticContext } from '../agent/device.ts';
 import type { LogMessage, LogSource } from './file-tree.ts';
 import { writeLogBundle } from './log-bundle.ts';

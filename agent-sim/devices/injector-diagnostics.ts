@@ -1,4 +1,4 @@
-import { TetherError } from '../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import type { DiagnosticContext } from '../agent/device.ts';
 import { round1 } from './delivery-device.ts';
 import { pause } from './diagnostics.ts';

@@ -1,5 +1,5 @@
-import { DEVICE_MODELS, type DeviceModelId } from '../../src/shared/device-models.ts';
-import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
+import { DEVICE_MODELS, type DeviceModelId } from '#contract/device-models';
+import type { DiagnosticName } from '#contract/protocol/diagnostics';
 import type { DiagnosticContext } from '../agent/device.ts';
 import { DeliveryDevice, LOW_BATTERY, overTemperature, round1 } from './delivery-device.ts';
 import { type LogSource, type SelfTestCheck, diagnosticParams, selfTestCheck } from './diagnostics.ts';

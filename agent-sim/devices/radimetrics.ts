@@ -1,5 +1,5 @@
-import { DEVICE_MODELS } from '../../src/shared/device-models.ts';
-import type { DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
+import { DEVICE_MODELS } from '#contract/device-models';
+import type { DiagnosticName } from '#contract/protocol/diagnostics';
 import type { DiagnosticContext } from '../agent/device.ts';
 import { type LogSource, type SelfTestCheck, diagnosticParams, pause, selfTestCheck } from './diagnostics.ts';
 import { escapeXml, radimetricsLogs } from './device-logs.ts';

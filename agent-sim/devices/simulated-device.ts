@@ -1,19 +1,19 @@
 import { join } from 'node:path';
-import type { AlarmSeverity, DataValue, EventSeverity } from '../../src/shared/common.ts';
-import { DEVICE_MODELS, type DeviceModelId } from '../../src/shared/device-models.ts';
-import { TetherError } from '../../src/shared/errors.ts';
-import { diagnosticsFor, type DiagnosticName } from '../../src/shared/protocol/diagnostics.ts';
+import type { AlarmSeverity, DataValue, EventSeverity } from '#contract/common';
+import { DEVICE_MODELS, type DeviceModelId } from '#contract/device-models';
+import { TetherError } from '#contract/errors';
+import { diagnosticsFor, type DiagnosticName } from '#contract/protocol/diagnostics';
 import type { DeviceAdapter, DeviceDiagnostics, DeviceSignal, DiagnosticContext, ServiceEndpoint } from '../agent/device.ts';
-import type { EventReport } from '../../src/shared/protocol/poll.ts';
+import type { EventReport } from '#contract/protocol/poll';
 import { type ActiveAlarm, DeviceServices } from './services/device-services.ts';
 import { type LogSource, type SelfTestCheck, collectLogBundle, diagnosticParams, pause, runSelfTest } from './diagnostics.ts';
 import { type DeviceIdentity, type SeedFile, ageInDays, seedFileTree, seededLogs, serviceFiles, settingsFile } from './file-tree.ts';
 import { SeededRandom, seedFromText } from './random.ts';
 
 /** Faults a trainee (or the random-fault scheduler) can inject into simulated equipment. */
-import { FAULTS_BY_KIND, type DeviceFault } from '../../src/shared/sim-faults.ts';
+import { FAULTS_BY_KIND, type DeviceFault } from '#contract/sim-faults';
 
-export { DEVICE_FAULTS, FAULTS_BY_KIND, isDeviceFault, type DeviceFault } from '../../src/shared/sim-faults.ts';
+export { DEVICE_FAULTS, FAULTS_BY_KIND, isDeviceFault, type DeviceFault } from '#contract/sim-faults';
 
 /** The software a simulated model reports when its options name none. */
 export const DEFAULT_SOFTWARE_VERSIONS: Readonly<Record<DeviceModelId, string>> = {

@@ -1,5 +1,5 @@
-import type { DataValue } from '../../src/shared/common.ts';
-import type { DeviceModelId } from '../../src/shared/device-models.ts';
+import type { DataValue } from '#contract/common';
+import type { DeviceModelId } from '#contract/device-models';
 import type { DeviceAdapter } from '../../agent-sim/agent/device.ts';
 
 const FIXED_VALUES: Readonly<Record<string, DataValue>> = {

@@ -1,4 +1,4 @@
-import type { Role } from '../../src/shared/api/auth.ts';
+import type { Role } from '#contract/api/auth';
 
 /** A signed-in technician as every route sees them, scope loaded fresh per request. */
 export interface Principal {

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
-import { TetherError } from '../../src/shared/errors.ts';
-import { DEVICE_SECRET_HEADER } from '../../src/shared/protocol/enroll.ts';
+import { TetherError } from '#contract/errors';
+import { DEVICE_SECRET_HEADER } from '#contract/protocol/enroll';
 import type { ServerContext } from '../context.ts';
 import { hashOpaqueToken } from '../auth/tokens.ts';
 import type { DeviceRow } from '../store/schema.ts';

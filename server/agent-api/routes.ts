@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
-import type { LiveEvent } from '../../src/shared/api/live.ts';
+import { TetherError } from '#contract/errors';
+import type { LiveEvent } from '#contract/api/live';
 import {
   AGENT_PATHS,
   EnrollRequestSchema,
   EnrollResponseSchema,
   GoodbyeRequestSchema,
-} from '../../src/shared/protocol/enroll.ts';
-import { PollRequestSchema, PollResponseSchema, type PollResponse } from '../../src/shared/protocol/poll.ts';
+} from '#contract/protocol/enroll';
+import { PollRequestSchema, PollResponseSchema, type PollResponse } from '#contract/protocol/poll';
 import type { ServerContext } from '../context.ts';
 import { hashOpaqueToken } from '../auth/tokens.ts';
 import type { CommandService, StateChange } from '../commands/command-service.ts';

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
-import { canonicalJson } from '../../src/shared/canonical-json.ts';
-import { ChainVerifier, chainHash, type ChainVerification } from '../../src/shared/node/hash-chain.ts';
-import type { AuditEntry } from '../../src/shared/api/audit.ts';
+import { canonicalJson } from '#contract/canonical-json';
+import { ChainVerifier, chainHash, type ChainVerification } from '#node-lib/hash-chain';
+import type { AuditEntry } from '#contract/api/audit';
 import type { AuditLogTable, AuditRow, Database } from '../store/schema.ts';
 
 /** What a caller says happened; sequence, time and hashes are added here. */

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AuditListResponseSchema, AuditQuerySchema, AuditVerifyResultSchema } from '../../src/shared/api/audit.ts';
+import { AuditListResponseSchema, AuditQuerySchema, AuditVerifyResultSchema } from '#contract/api/audit';
 import type { AuthService } from '../auth/auth-service.ts';
 import { requireCapability } from '../http/auth-hook.ts';
 import { errorResponses } from '../http/types.ts';

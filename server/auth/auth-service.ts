@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TetherError } from '../../src/shared/errors.ts';
-import type { LoginResponse, TokenPair, User } from '../../src/shared/api/auth.ts';
+import { TetherError } from '#contract/errors';
+import type { LoginResponse, TokenPair, User } from '#contract/api/auth';
 import type { ServerContext } from '../context.ts';
 import type { Principal } from '../access/principal.ts';
 import type { UserRow } from '../store/schema.ts';

@@ -7,7 +7,7 @@ import {
   RefreshRequestSchema,
   TokenPairSchema,
   UserSchema,
-} from '../../src/shared/api/auth.ts';
+} from '#contract/api/auth';
 import type { ServerContext } from '../context.ts';
 import { clientIp } from '../http/errors.ts';
 import { principalOf, requireCapability } from '../http/auth-hook.ts';

@@ -1,8 +1,8 @@
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, errors, exportPKCS8, generateKeyPair, importPKCS8, importSPKI, jwtVerify, type CryptoKey } from 'jose';
-import { readFileIfExists, writeFileAtomic } from '../../src/shared/node/files.ts';
-import { TetherError } from '../../src/shared/errors.ts';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
+import { TetherError } from '#contract/errors';
 
 const ISSUER = 'tether';
 const AUDIENCE = 'tether-api';

@@ -1,4 +1,4 @@
-import type { LiveEvent } from '../../src/shared/api/live.ts';
+import type { LiveEvent } from '#contract/api/live';
 
 /**
  * What server nodes tell each other. A single node uses the in-process bus; several nodes

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CommandOutputQuerySchema, CommandOutputResponseSchema } from '../../src/shared/api/sessions.ts';
+import { CommandOutputQuerySchema, CommandOutputResponseSchema } from '#contract/api/sessions';
 import {
   CommandAcceptedSchema,
   CommandListQuerySchema,
   CommandViewSchema,
   CreateCommandRequestSchema,
-} from '../../src/shared/api/commands.ts';
+} from '#contract/api/commands';
 import type { AuthService } from '../auth/auth-service.ts';
 import { principalOf, requireCapability } from '../http/auth-hook.ts';
 import { clientIp } from '../http/errors.ts';

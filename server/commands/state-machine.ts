@@ -1,4 +1,4 @@
-import type { CommandState } from '../../src/shared/common.ts';
+import type { CommandState } from '#contract/common';
 
 /** What can happen to a command, and who makes it happen. */
 export type CommandEvent =

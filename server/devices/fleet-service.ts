@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ExpressionBuilder, type SelectQueryBuilder, type Transaction, sql } from 'kysely';
 import { type z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
-import { DEVICE_MODELS } from '../../src/shared/device-models.ts';
+import { TetherError } from '#contract/errors';
+import { DEVICE_MODELS } from '#contract/device-models';
 import type {
   Alarm,
   CreateCustomerRequestSchema,
@@ -15,8 +15,8 @@ import type {
   DeviceListResponse,
   HistoryResponse,
   Site,
-} from '../../src/shared/api/fleet.ts';
-import type { DataValue } from '../../src/shared/common.ts';
+} from '#contract/api/fleet';
+import type { DataValue } from '#contract/common';
 import type { ServerContext } from '../context.ts';
 import { type Principal, inScope, scopeFilter } from '../access/principal.ts';
 import type { AdminActor } from '../users/users-service.ts';

@@ -1,4 +1,4 @@
-import type { LiveEvent } from '../../src/shared/api/live.ts';
+import type { LiveEvent } from '#contract/api/live';
 import type { Bus } from '../bus/bus.ts';
 
 /** Sends a live event to consoles whose scope includes the device's customer. */

@@ -17,7 +17,7 @@ import {
   HistoryQuerySchema,
   HistoryResponseSchema,
   SiteSchema,
-} from '../../src/shared/api/fleet.ts';
+} from '#contract/api/fleet';
 import type { AuthService } from '../auth/auth-service.ts';
 import { principalOf, requireCapability } from '../http/auth-hook.ts';
 import { clientIp } from '../http/errors.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Transaction } from 'kysely';
-import type { LiveEvent } from '../../src/shared/api/live.ts';
-import type { AlarmReport, DataItemReport, EventReport } from '../../src/shared/protocol/poll.ts';
+import type { LiveEvent } from '#contract/api/live';
+import type { AlarmReport, DataItemReport, EventReport } from '#contract/protocol/poll';
 import type { Database, DeviceEventsTable } from '../store/schema.ts';
 import { isoOf, toAlarm, toDeviceEvent } from './views.ts';
 

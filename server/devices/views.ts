@@ -1,6 +1,6 @@
-import { DEVICE_MODELS, isDeviceModelId } from '../../src/shared/device-models.ts';
-import type { Alarm, DataItemValue, DeviceEvent, DeviceSummary } from '../../src/shared/api/fleet.ts';
-import type { DataValue } from '../../src/shared/common.ts';
+import { DEVICE_MODELS, isDeviceModelId } from '#contract/device-models';
+import type { Alarm, DataItemValue, DeviceEvent, DeviceSummary } from '#contract/api/fleet';
+import type { DataValue } from '#contract/common';
 import type { AlarmRow, DeviceEventRow, DeviceRow } from '../store/schema.ts';
 
 export const iso = (ms: number | bigint | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());

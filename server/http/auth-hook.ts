@@ -1,5 +1,5 @@
 import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
-import { TetherError } from '../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import { type Capability, type Principal, can } from '../access/principal.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 

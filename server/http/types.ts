@@ -1,4 +1,4 @@
-import { ErrorBodySchema } from '../../src/shared/errors.ts';
+import { ErrorBodySchema } from '#contract/errors';
 
 /** Error answers documented on routes, for the OpenAPI document. */
 export function errorResponses(...statuses: number[]): Record<number, typeof ErrorBodySchema> {

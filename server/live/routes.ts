@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
-import { LIVE_CLOSE, LiveClientMessageSchema, type LiveEvent } from '../../src/shared/api/live.ts';
+import { LIVE_CLOSE, LiveClientMessageSchema, type LiveEvent } from '#contract/api/live';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { Bus } from '../bus/bus.ts';
 import { type Principal, inScope } from '../access/principal.ts';

@@ -8,7 +8,7 @@ import {
   importPrivateKey,
   privateKeyPem,
   x509,
-} from '../../src/shared/node/x509.ts';
+} from '#node-lib/x509';
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../../src/shared/node/files.ts';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
 import {
   type CertifiedKey,
   certificateNames,

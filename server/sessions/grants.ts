@@ -1,8 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, exportPKCS8, generateKeyPair, importPKCS8, type CryptoKey } from 'jose';
-import { readFileIfExists, writeFileAtomic } from '../../src/shared/node/files.ts';
-import { GRANT_AUDIENCE, GRANT_ISSUER, GRANT_TYPE, type SessionScope } from '../../src/shared/sessions.ts';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
+import { GRANT_AUDIENCE, GRANT_ISSUER, GRANT_TYPE, type SessionScope } from '#contract/sessions';
 
 /**
  * Signs session grants: JWS (EdDSA) naming the device, session, scopes and expiry. The

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { SESSION_SCOPES, type ConsentPolicy, type ScopePolicies } from '../../src/shared/sessions.ts';
+import { SESSION_SCOPES, type ConsentPolicy, type ScopePolicies } from '#contract/sessions';
 import type { ServerContext } from '../context.ts';
 import type { AdminActor } from '../users/users-service.ts';
 import type { Database } from '../store/schema.ts';

@@ -8,11 +8,11 @@ import {
   SessionListResponseSchema,
   SessionViewSchema,
   UpdateConsentPolicySchema,
-} from '../../src/shared/api/sessions.ts';
-import { isDeviceModelId } from '../../src/shared/device-models.ts';
-import { commandSpec, type CommandName } from '../../src/shared/protocol/commands.ts';
-import { DIAGNOSTIC_CATALOG, diagnosticsFor } from '../../src/shared/protocol/diagnostics.ts';
-import { TetherError } from '../../src/shared/errors.ts';
+} from '#contract/api/sessions';
+import { isDeviceModelId } from '#contract/device-models';
+import { commandSpec, type CommandName } from '#contract/protocol/commands';
+import { DIAGNOSTIC_CATALOG, diagnosticsFor } from '#contract/protocol/diagnostics';
+import { TetherError } from '#contract/errors';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
 import { principalOf, requireCapability } from '../http/auth-hook.ts';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { TetherError } from '../../src/shared/errors.ts';
-import type { CreateSessionRequest, SessionView } from '../../src/shared/api/sessions.ts';
-import type { ConsentDecision, ConsentRequest, DeviceSession, SessionRevocation } from '../../src/shared/protocol/poll.ts';
-import { END_CAUSE_TEXT, type ScopePolicies, type SessionEndCause, type SessionScope } from '../../src/shared/sessions.ts';
+import { TetherError } from '#contract/errors';
+import type { CreateSessionRequest, SessionView } from '#contract/api/sessions';
+import type { ConsentDecision, ConsentRequest, DeviceSession, SessionRevocation } from '#contract/protocol/poll';
+import { END_CAUSE_TEXT, type ScopePolicies, type SessionEndCause, type SessionScope } from '#contract/sessions';
 import type { ServerContext } from '../context.ts';
 import { type Principal, can } from '../access/principal.ts';
 import type { AuditInput } from '../audit/audit-log.ts';

@@ -1,5 +1,5 @@
-import type { SessionView } from '../../src/shared/api/sessions.ts';
-import type { SessionScope } from '../../src/shared/sessions.ts';
+import type { SessionView } from '#contract/api/sessions';
+import type { SessionScope } from '#contract/sessions';
 import type { Db } from '../store/database.ts';
 import type { ServiceSessionRow } from '../store/schema.ts';
 import { iso } from '../devices/views.ts';

@@ -1,5 +1,5 @@
-import { TetherError } from '../../src/shared/errors.ts';
-import type { CreateTransferRequestSchema } from '../../src/shared/api/transfers.ts';
+import { TetherError } from '#contract/errors';
+import type { CreateTransferRequestSchema } from '#contract/api/transfers';
 import type { z } from 'zod';
 import type { ServerContext } from '../context.ts';
 import { type Principal, can } from '../access/principal.ts';

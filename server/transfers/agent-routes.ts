@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { TransferAckSchema } from '../../src/shared/api/transfers.ts';
-import { AgentTransferSchema } from '../../src/shared/protocol/transfers.ts';
-import { TransferManifestSchema } from '../../src/shared/transfers.ts';
+import { TransferAckSchema } from '#contract/api/transfers';
+import { AgentTransferSchema } from '#contract/protocol/transfers';
+import { TransferManifestSchema } from '#contract/transfers';
 import type { ServerContext } from '../context.ts';
 import { authenticateDevice } from '../agent-api/device-auth.ts';
 import { clientIp } from '../http/errors.ts';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TetherError } from '../../src/shared/errors.ts';
-import { chunkCount, chunkRange } from '../../src/shared/transfers.ts';
+import { TetherError } from '#contract/errors';
+import { chunkCount, chunkRange } from '#contract/transfers';
 import type { TransferRow } from '../store/schema.ts';
 import { manifestOf, uploadedChunks } from './views.ts';
 

@@ -1,7 +1,7 @@
-import { TetherError, type ErrorCode } from '../../src/shared/errors.ts';
-import { ListFilesResponseSchema, type ListFilesResponse } from '../../src/shared/api/transfers.ts';
-import { DEVICE_MODELS, isDeviceModelId } from '../../src/shared/device-models.ts';
-import { checkDevicePath } from '../../src/shared/transfers.ts';
+import { TetherError, type ErrorCode } from '#contract/errors';
+import { ListFilesResponseSchema, type ListFilesResponse } from '#contract/api/transfers';
+import { DEVICE_MODELS, isDeviceModelId } from '#contract/device-models';
+import { checkDevicePath } from '#contract/transfers';
 import type { ServerContext } from '../context.ts';
 import type { Principal } from '../access/principal.ts';
 import type { CommandService } from '../commands/command-service.ts';

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { TetherError } from '../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 /** Chunks passed straight through that may await their receiver's acknowledgement at once. */
 export const STREAM_WINDOW = 4;

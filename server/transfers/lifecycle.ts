@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
-import { backoffDelay } from '../../src/shared/backoff.ts';
-import type { ErrorCode } from '../../src/shared/errors.ts';
-import { END_CAUSE_TEXT, type SessionEndCause } from '../../src/shared/sessions.ts';
+import { backoffDelay } from '#contract/backoff';
+import type { ErrorCode } from '#contract/errors';
+import { END_CAUSE_TEXT, type SessionEndCause } from '#contract/sessions';
 import type { ServerContext } from '../context.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
 import type { CommandService, QueuedCommand, StateChange } from '../commands/command-service.ts';

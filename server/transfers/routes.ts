@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import {
   CreateTransferRequestSchema,
   ListFilesRequestSchema,
@@ -11,8 +11,8 @@ import {
   TransferListQuerySchema,
   TransferListResponseSchema,
   TransferViewSchema,
-} from '../../src/shared/api/transfers.ts';
-import { TRANSFER_HEADERS } from '../../src/shared/protocol/transfers.ts';
+} from '#contract/api/transfers';
+import { TRANSFER_HEADERS } from '#contract/protocol/transfers';
 import type { AuthService } from '../auth/auth-service.ts';
 import { principalOf, requireCapability } from '../http/auth-hook.ts';
 import { clientIp } from '../http/errors.ts';

@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { PassThrough, Readable } from 'node:stream';
 import { DataStore, Upload } from '@tus/server';
-import { TetherError } from '../../src/shared/errors.ts';
-import { TRANSFER_PATCH_CHUNKS, chunkRange } from '../../src/shared/transfers.ts';
+import { TetherError } from '#contract/errors';
+import { TRANSFER_PATCH_CHUNKS, chunkRange } from '#contract/transfers';
 import { type ChunkHandoff, STREAM_WINDOW } from './handoff.ts';
 import type { TransferSpool } from './spool.ts';
 

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherG
 import { type FileHandle, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { TetherError } from '../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

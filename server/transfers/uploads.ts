@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MemoryLocker, Server as TusServer } from '@tus/server';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import { errorResponses } from '../http/types.ts';
 import type { EncryptedSpoolStore } from './spool-store.ts';
 

@@ -1,7 +1,7 @@
-import type { TransferDetail, TransferView } from '../../src/shared/api/transfers.ts';
-import type { AgentTransfer } from '../../src/shared/protocol/transfers.ts';
-import { chunkCount, chunksWithin, type TransferManifest } from '../../src/shared/transfers.ts';
-import type { ErrorCode } from '../../src/shared/errors.ts';
+import type { TransferDetail, TransferView } from '#contract/api/transfers';
+import type { AgentTransfer } from '#contract/protocol/transfers';
+import { chunkCount, chunksWithin, type TransferManifest } from '#contract/transfers';
+import type { ErrorCode } from '#contract/errors';
 import { iso, isoOf } from '../devices/views.ts';
 import type { Db } from '../store/database.ts';
 import type { TransferRow } from '../store/schema.ts';

@@ -4,9 +4,9 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { TetherError } from '../../src/shared/errors.ts';
-import { TUNNEL_ALPN, TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW } from '../../src/shared/node/tunnel-link.ts';
-import { TUNNEL_WIRE, type TunnelPath } from '../../src/shared/tunnels.ts';
+import { TetherError } from '#contract/errors';
+import { TUNNEL_ALPN, TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW } from '#node-lib/tunnel-link';
+import { TUNNEL_WIRE, type TunnelPath } from '#contract/tunnels';
 import type { TunnelLiveFigures } from './views.ts';
 
 

@@ -3,9 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { createWebSocketStream } from 'ws';
 import { z } from 'zod';
-import { TetherError } from '../../src/shared/errors.ts';
-import { OpenTunnelRequestSchema, OpenTunnelResponseSchema, TunnelListQuerySchema, TunnelTicketSchema, TunnelViewSchema } from '../../src/shared/api/tunnels.ts';
-import { TUNNEL_WIRE } from '../../src/shared/tunnels.ts';
+import { TetherError } from '#contract/errors';
+import { OpenTunnelRequestSchema, OpenTunnelResponseSchema, TunnelListQuerySchema, TunnelTicketSchema, TunnelViewSchema } from '#contract/api/tunnels';
+import { TUNNEL_WIRE } from '#contract/tunnels';
 import type { AuthService } from '../auth/auth-service.ts';
 import { principalOf, requireCapability } from '../http/auth-hook.ts';
 import { clientIp } from '../http/errors.ts';
@@ -18,7 +18,7 @@ const TunnelListResponseSchema = z.object({ items: z.array(TunnelViewSchema) });
 
 const originOf = (request: FastifyRequest): ClientOrigin => ({ hostname: request.hostname, host: request.host });
 
-/** Tunnels on the console API (src/shared/api/tunnels.ts) and the console leg's 443 fallback. */
+/** Tunnels on the console API (contract/api/tunnels.ts) and the console leg's 443 fallback. */
 export function tunnelRoutes(auth: AuthService, tunnels: TunnelService): FastifyPluginAsyncZod {
   return async (app) => {
     const viewer = requireCapability(auth, 'view');

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { TetherError } from '../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import type { Database, TunnelRow } from '../store/schema.ts';
 
 type Trx = Transaction<Database>;

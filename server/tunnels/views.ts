@@ -1,6 +1,6 @@
-import type { TunnelView } from '../../src/shared/api/tunnels.ts';
-import { isDeviceModelId, tunnelTargetOf } from '../../src/shared/device-models.ts';
-import type { TunnelEndCause } from '../../src/shared/tunnels.ts';
+import type { TunnelView } from '#contract/api/tunnels';
+import { isDeviceModelId, tunnelTargetOf } from '#contract/device-models';
+import type { TunnelEndCause } from '#contract/tunnels';
 import { iso, isoOf } from '../devices/views.ts';
 import type { Db } from '../store/database.ts';
 import type { TunnelRow } from '../store/schema.ts';

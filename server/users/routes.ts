@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CreateUserRequestSchema, UserSchema } from '../../src/shared/api/auth.ts';
+import { CreateUserRequestSchema, UserSchema } from '#contract/api/auth';
 import type { AuthService } from '../auth/auth-service.ts';
 import { principalOf, requireCapability } from '../http/auth-hook.ts';
 import { clientIp } from '../http/errors.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TetherError } from '../../src/shared/errors.ts';
-import type { CreateUserRequest, User } from '../../src/shared/api/auth.ts';
+import { TetherError } from '#contract/errors';
+import type { CreateUserRequest, User } from '#contract/api/auth';
 import type { ServerContext } from '../context.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
 import { generatePassword, hashPassword } from '../auth/passwords.ts';

@@ -13,7 +13,7 @@ import { composeConsole, defaultConsoleHome } from './composition.ts';
 import { NodeProcessLauncher } from './services/process-launcher.ts';
 import { EncryptedFileVault } from './services/vault.ts';
 import { startBrowserBridge } from './web.ts';
-import { TETHER_VERSION } from '../shared/node/version.ts';
+import { TETHER_VERSION } from '#node-lib/version';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -6,7 +6,7 @@ import { ConsoleService } from './services/console-service.ts';
 import { type FileDialogs, browserModeDialogs } from './services/file-dialogs.ts';
 import type { ProcessLauncher } from './services/process-launcher.ts';
 import { ProfileService, hostedRegionsFromEnv } from './services/profiles.ts';
-import { type SystemProxyLookup, environmentProxyLookup } from '../shared/node/proxy-resolver.ts';
+import { type SystemProxyLookup, environmentProxyLookup } from '#node-lib/proxy-resolver';
 import { ProxyService } from './services/proxy-service.ts';
 import { type ReportPdfPrinter, PreflightService } from './services/preflight-service.ts';
 import { SettingsStore } from './services/settings.ts';

@@ -1,4 +1,4 @@
-import { TetherError } from '../shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import {
   IPC_CALLS,
   IPC_EVENTS,
@@ -9,7 +9,7 @@ import {
   type IpcOutput,
   type IpcParsedInput,
   isIpcCallName,
-} from '../shared/ipc.ts';
+} from '#contract/ipc';
 
 /** The main process's implementation of every call of the contract. */
 export type IpcHandlers = {

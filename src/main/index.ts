@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, dialog, ipcMain, nativeTheme, protocol, safeStorage, session, shell } from 'electron';
-import { IPC_CHANNEL } from '../shared/ipc.ts';
+import { IPC_CHANNEL } from '#contract/ipc';
 import { composeConsole } from './composition.ts';
 import { ElectronDialogs } from './electron/dialogs.ts';
 import { ElectronReportPrinter } from './electron/report-pdf.ts';

@@ -1,4 +1,4 @@
-import { IPC_CHANNEL } from '../shared/ipc.ts';
+import { IPC_CHANNEL } from '#contract/ipc';
 import { type IpcHandlers, dispatchCall } from './dispatch.ts';
 
 /**

@@ -4,8 +4,8 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { HTTP_STATUS_BY_CODE, TetherError } from '../shared/errors.ts';
-import { type BridgeMessage, BridgeRequestSchema } from '../shared/ipc.ts';
+import { HTTP_STATUS_BY_CODE, TetherError } from '#contract/errors';
+import { type BridgeMessage, BridgeRequestSchema } from '#contract/ipc';
 import { type EventHub, type IpcHandlers, dispatchCall } from './dispatch.ts';
 import { contentSecurityPolicy } from './security.ts';
 import { resolveStaticFile } from './static-files.ts';

@@ -1,12 +1,12 @@
 /**
  * The preload: exposes exactly the contract as `window.tether` — `invoke` for the calls of
- * src/shared/ipc.ts and `on` for its events — and `pathForFile`, the local path of a file
+ * contract/ipc.ts and `on` for its events — and `pathForFile`, the local path of a file
  * the user dropped or picked (so an upload reads it in main; the renderer reads nothing
  * itself). The renderer never sees ipcRenderer. Bundled as one CommonJS file so it runs in
  * the sandbox.
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { IPC_CHANNEL, IPC_EVENT_NAMES, type IpcError, type IpcEventName, type TetherBridge } from '../shared/ipc.ts';
+import { IPC_CHANNEL, IPC_EVENT_NAMES, type IpcError, type IpcEventName, type TetherBridge } from '#contract/ipc';
 
 type CallResult = { ok: true; output: unknown } | { ok: false; error: IpcError };
 

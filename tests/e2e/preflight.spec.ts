@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
-import { PreflightReportSchema } from '../../src/shared/preflight.ts';
+import { PreflightReportSchema } from '#contract/preflight';
 import { type LoopbackListener, createCertificateAuthority, issueCertificate, startHttpListener, startTlsListener } from '../helpers/tls-targets.ts';
 import { SCREENSHOTS, expect, test as consoleTest } from './console.ts';
 

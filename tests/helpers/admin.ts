@@ -1,5 +1,5 @@
-import type { DeviceModelId } from '../../src/shared/device-models.ts';
-import type { Customer, Site } from '../../src/shared/api/fleet.ts';
+import type { DeviceModelId } from '#contract/device-models';
+import type { Customer, Site } from '#contract/api/fleet';
 import type { ApiClient } from './http.ts';
 import type { TestServer } from './server.ts';
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoginResponse } from '../../src/shared/api/auth.ts';
+import type { LoginResponse } from '#contract/api/auth';
 import { ApiClient } from './http.ts';
 import { freePort } from './ports.ts';
 import { spawnTs, stopChild, waitForLine } from './processes.ts';

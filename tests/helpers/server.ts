@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { buildServer, type TetherServer } from '../../server/app.ts';
 import { type ServerConfigInput, parseServerConfig } from '../../server/config.ts';
-import type { LoginResponse } from '../../src/shared/api/auth.ts';
+import type { LoginResponse } from '#contract/api/auth';
 import { ApiClient } from './http.ts';
 
 export interface TestServer {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { type CertifiedKey, createCertificateAuthority } from '../../server/pki/certificates.ts';
-import { KEY_ALGORITHM, generateKeys, importPrivateKey, privateKeyPem, x509 } from '../../src/shared/node/x509.ts';
+import { KEY_ALGORITHM, generateKeys, importPrivateKey, privateKeyPem, x509 } from '#node-lib/x509';
 
 /**
  * Loopback stand-ins for the far ends a pre-flight meets: TLS servers with good,

@@ -1,9 +1,9 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { TunnelTicket } from '../../src/shared/api/tunnels.ts';
-import { ErrorBodySchema, TetherError } from '../../src/shared/errors.ts';
-import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '../../src/shared/node/tunnel-link.ts';
-import { TUNNEL_WIRE, type TunnelPath, tunnelConsolePath } from '../../src/shared/tunnels.ts';
+import type { TunnelTicket } from '#contract/api/tunnels';
+import { ErrorBodySchema, TetherError } from '#contract/errors';
+import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '#node-lib/tunnel-link';
+import { TUNNEL_WIRE, type TunnelPath, tunnelConsolePath } from '#contract/tunnels';
 
 /**
  * The console's leg as a test drives it: dialTunnelLink with the ticket and token, then an

@@ -1,9 +1,9 @@
 import { constants, type Stats } from 'node:fs';
 import { link, lstat, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { DEVICE_MODELS, type DeviceModelId } from '../../../src/shared/device-models.ts';
-import { TetherError, type ErrorCode } from '../../../src/shared/errors.ts';
-import { MAX_DEVICE_PATH, PARTIAL_SUFFIX, checkDevicePath, type FileEntry } from '../../../src/shared/transfers.ts';
+import { DEVICE_MODELS, type DeviceModelId } from '#contract/device-models';
+import { TetherError, type ErrorCode } from '#contract/errors';
+import { MAX_DEVICE_PATH, PARTIAL_SUFFIX, checkDevicePath, type FileEntry } from '#contract/transfers';
 import type { LocalAuditFile } from '../local-audit.ts';
 import type { DeviceFiles } from './types.ts';
 

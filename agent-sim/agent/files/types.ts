@@ -1,8 +1,8 @@
-import type { FileEntry } from '../../../src/shared/transfers.ts';
+import type { FileEntry } from '#contract/transfers';
 
 /**
  * The agent's only door to the device's files. Every path is a device path ("/logs/a.log")
- * checked against the model's roots (src/shared/transfers.ts `checkDevicePath`) and again
+ * checked against the model's roots (contract/transfers.ts `checkDevicePath`) and again
  * on disk: the real path of the target (and of its parent, for a new file) must stay inside
  * the real path of its root — no symlink escape — and sizes stay within the model's limit.
  * A refusal throws TetherError (PATH_NOT_ALLOWED, FILE_NOT_FOUND, FILE_TOO_LARGE,

@@ -1,5 +1,5 @@
-import { TetherError } from '../../../src/shared/errors.ts';
-import type { AgentTransfer } from '../../../src/shared/protocol/transfers.ts';
+import { TetherError } from '#contract/errors';
+import type { AgentTransfer } from '#contract/protocol/transfers';
 import type { CommandExecutor, HandlerContext } from '../executor.ts';
 import type { TransferDeps } from './deps.ts';
 import { type ReceiveParams, receiveFile, removeIfPresent } from './receiver.ts';

@@ -1,5 +1,5 @@
-import { fileManifest } from '../../../src/shared/node/file-manifest.ts';
-import { TRANSFER_CHUNK_BYTES, type TransferManifest } from '../../../src/shared/transfers.ts';
+import { fileManifest } from '#node-lib/file-manifest';
+import { TRANSFER_CHUNK_BYTES, type TransferManifest } from '#contract/transfers';
 
 /**
  * One read pass over a device file: the SHA-256 of every chunk and of the whole (the

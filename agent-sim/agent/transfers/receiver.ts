@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, stat, unlink } from 'node:fs/promises';
-import { TetherError } from '../../../src/shared/errors.ts';
-import { type CheckedChunk, receiveInOrder } from '../../../src/shared/node/receive-in-order.ts';
-import type { AgentTransfer } from '../../../src/shared/protocol/transfers.ts';
-import { chunkCount, chunkRange, chunksWithin, type TransferManifest } from '../../../src/shared/transfers.ts';
+import { TetherError } from '#contract/errors';
+import { type CheckedChunk, receiveInOrder } from '#node-lib/receive-in-order';
+import type { AgentTransfer } from '#contract/protocol/transfers';
+import { chunkCount, chunkRange, chunksWithin, type TransferManifest } from '#contract/transfers';
 import type { HandlerContext } from '../executor.ts';
 import type { TransferDeps } from './deps.ts';
 import type { ReceiveState } from './transfer-state.ts';

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { Upload } from 'tus-js-client';
-import { TetherError } from '../../../src/shared/errors.ts';
-import { fileSlices } from '../../../src/shared/node/file-slices.ts';
-import { TRANSFER_PATCH_CHUNKS, type TransferManifest } from '../../../src/shared/transfers.ts';
+import { TetherError } from '#contract/errors';
+import { fileSlices } from '#node-lib/file-slices';
+import { TRANSFER_PATCH_CHUNKS, type TransferManifest } from '#contract/transfers';
 import type { HandlerContext } from '../executor.ts';
 import type { TransferDeps } from './deps.ts';
 import { computeManifest } from './manifest.ts';

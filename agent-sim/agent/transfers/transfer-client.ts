@@ -3,12 +3,12 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpStack } from 'tus-js-client';
 import type { z } from 'zod';
-import { backoffDelay } from '../../../src/shared/backoff.ts';
-import { TetherError, type ErrorCode, parseErrorBody } from '../../../src/shared/errors.ts';
-import type { TransferAck } from '../../../src/shared/api/transfers.ts';
-import { AgentTransferSchema, type AgentTransfer } from '../../../src/shared/protocol/transfers.ts';
-import { chunkRange, type TransferManifest } from '../../../src/shared/transfers.ts';
-import { FileUploadStack } from '../../../src/shared/node/file-slices.ts';
+import { backoffDelay } from '#contract/backoff';
+import { TetherError, type ErrorCode, parseErrorBody } from '#contract/errors';
+import type { TransferAck } from '#contract/api/transfers';
+import { AgentTransferSchema, type AgentTransfer } from '#contract/protocol/transfers';
+import { chunkRange, type TransferManifest } from '#contract/transfers';
+import { FileUploadStack } from '#node-lib/file-slices';
 import type { AgentTransport } from '../transport.ts';
 
 /** Failures worth another try: the server or the way to it was away for a moment. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { Sha256HexSchema } from '../../../src/shared/transfers.ts';
+import { Sha256HexSchema } from '#contract/transfers';
 
 /** What the receiver remembers of a transfer to the device: how far it verified, where the file goes. */
 export const ReceiveStateSchema = z.object({

@@ -1,4 +1,4 @@
-import { DEVICE_MODELS } from '../../../src/shared/device-models.ts';
+import { DEVICE_MODELS } from '#contract/device-models';
 import { type ServiceStatusSource, formatValue, serviceStatus } from './status.ts';
 
 /** What one line typed at the service console answers, and whether the console hangs up after it. */

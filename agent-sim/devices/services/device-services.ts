@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'node:net';
-import { tunnelTargetOf } from '../../../src/shared/device-models.ts';
+import { tunnelTargetOf } from '#contract/device-models';
 import type { ServiceEndpoint } from '../../agent/device.ts';
 import { createServiceConsole } from './service-console.ts';
 import { createServicePage } from './service-page.ts';

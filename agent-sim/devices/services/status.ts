@@ -1,6 +1,6 @@
-import type { AlarmSeverity, DataValue } from '../../../src/shared/common.ts';
-import { DEVICE_MODELS, type DeviceModelId } from '../../../src/shared/device-models.ts';
-import type { EventReport } from '../../../src/shared/protocol/poll.ts';
+import type { AlarmSeverity, DataValue } from '#contract/common';
+import { DEVICE_MODELS, type DeviceModelId } from '#contract/device-models';
+import type { EventReport } from '#contract/protocol/poll';
 
 /** An alarm the equipment holds raised now. */
 export interface ActiveAlarm {

@@ -1,5 +1,5 @@
 import type { Session } from 'electron';
-import type { SystemProxyLookup } from '../../shared/node/proxy-resolver.ts';
+import type { SystemProxyLookup } from '#node-lib/proxy-resolver';
 
 /**
  * "System proxy" in Electron: Chromium's own resolution (OS settings, WPAD, the OS's PAC)

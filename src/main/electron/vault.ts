@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { SafeStorage } from 'electron';
-import { readFileIfExists, writeFileAtomic } from '../../shared/node/files.ts';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
 import { safeStoragePersistable } from '../security.ts';
 import type { SecretVault } from '../services/vault.ts';
 

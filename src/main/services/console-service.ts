@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { TetherError } from '../../shared/errors.ts';
-import { UserSchema } from '../../shared/api/auth.ts';
-import { CommandAcceptedSchema, CommandViewSchema } from '../../shared/api/commands.ts';
+import { TetherError } from '#contract/errors';
+import { UserSchema } from '#contract/api/auth';
+import { CommandAcceptedSchema, CommandViewSchema } from '#contract/api/commands';
 import {
   AlarmSchema,
   CustomerSchema,
@@ -9,15 +9,15 @@ import {
   DeviceListResponseSchema,
   EventsResponseSchema,
   HistoryResponseSchema,
-} from '../../shared/api/fleet.ts';
-import type { ConnectionState, Profile, SessionState } from '../../shared/ipc.ts';
+} from '#contract/api/fleet';
+import type { ConnectionState, Profile, SessionState } from '#contract/ipc';
 import {
   CommandOutputResponseSchema,
   DiagnosticListResponseSchema,
   SessionListResponseSchema,
   SessionViewSchema,
-} from '../../shared/api/sessions.ts';
-import { ListFilesResponseSchema } from '../../shared/api/transfers.ts';
+} from '#contract/api/sessions';
+import { ListFilesResponseSchema } from '#contract/api/transfers';
 import type { EventHub, IpcHandlers } from '../dispatch.ts';
 import { isExternalAllowed } from '../security.ts';
 import { type ProfileService, SIMULATOR_PROFILE_ID } from './profiles.ts';
@@ -31,7 +31,7 @@ import type { PreflightService, SignedInServer } from './preflight-service.ts';
 import type { ProxyService } from './proxy-service.ts';
 import type { TunnelManager } from './tunnels/tunnel-manager.ts';
 import type { TunnelTerminals } from './tunnels/tunnel-terminals.ts';
-import { HealthResponseSchema } from '../../shared/api/index.ts';
+import { HealthResponseSchema } from '#contract/api/index';
 
 export interface ConsoleServiceDeps {
   profiles: ProfileService;

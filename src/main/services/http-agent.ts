@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { Agent, type AgentConnectOpts } from 'agent-base';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import type { ProxyRoute } from '../../shared/node/proxy-resolver.ts';
+import type { ProxyRoute } from '#node-lib/proxy-resolver';
 import { proxyChooser, proxySignInAdvice } from './proxy-advice.ts';
 
 /** How the console reaches one server: pinned CA (or the system store) and an optional proxy. */

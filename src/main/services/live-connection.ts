@@ -1,8 +1,8 @@
 import type https from 'node:https';
 import WebSocket from 'ws';
-import { backoffDelay } from '../../shared/backoff.ts';
-import { LIVE_CLOSE, LiveEventSchema, type LiveEvent } from '../../shared/api/live.ts';
-import type { ConnectionState } from '../../shared/ipc.ts';
+import { backoffDelay } from '#contract/backoff';
+import { LIVE_CLOSE, LiveEventSchema, type LiveEvent } from '#contract/api/live';
+import type { ConnectionState } from '#contract/ipc';
 
 export interface LiveConnectionOptions {
   url: string;

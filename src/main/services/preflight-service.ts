@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { TetherError } from '../../shared/errors.ts';
-import type { PreflightProfileEntry } from '../../shared/ipc.ts';
-import type { CheckRow, PreflightProfile, PreflightReport } from '../../shared/preflight.ts';
+import { TetherError } from '#contract/errors';
+import type { PreflightProfileEntry } from '#contract/ipc';
+import type { CheckRow, PreflightProfile, PreflightReport } from '#contract/preflight';
 import type { EventHub, IpcHandlers } from '../dispatch.ts';
 import { type HostMap, lookUpMapping, parseHostMap } from './preflight/host-map.ts';
 import { BUILT_IN_PROFILES, exportPreflightProfile, importPreflightProfile, parsePreflightProfile, profileForServer, resolveTargets } from './preflight/profiles.ts';

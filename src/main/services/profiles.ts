@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TetherError } from '../../shared/errors.ts';
-import type { Profile, SaveProfileInput } from '../../shared/ipc.ts';
+import { TetherError } from '#contract/errors';
+import type { Profile, SaveProfileInput } from '#contract/ipc';
 import type { SettingsStore } from './settings.ts';
 import type { SecretVault } from './vault.ts';
 

@@ -1,4 +1,4 @@
-import type { ProxyRoute } from '../../shared/node/proxy-resolver.ts';
+import type { ProxyRoute } from '#node-lib/proxy-resolver';
 
 type ProxyHop = Extract<ProxyRoute, { kind: 'proxy' }>;
 

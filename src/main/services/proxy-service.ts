@@ -1,7 +1,7 @@
-import { TetherError } from '../../shared/errors.ts';
-import type { CheckProblem } from '../../shared/preflight.ts';
-import { ProxyResolver, type ProxyRoute, type SystemProxyLookup, proxyKey } from '../../shared/node/proxy-resolver.ts';
-import type { ProxySettings, ProxySignIn, ProxyState, ProxyTestResult } from '../../shared/proxy.ts';
+import { TetherError } from '#contract/errors';
+import type { CheckProblem } from '#contract/preflight';
+import { ProxyResolver, type ProxyRoute, type SystemProxyLookup, proxyKey } from '#node-lib/proxy-resolver';
+import type { ProxySettings, ProxySignIn, ProxyState, ProxyTestResult } from '#contract/proxy';
 import type { IpcHandlers } from '../dispatch.ts';
 import { proxyChooser, proxySignInAdvice } from './proxy-advice.ts';
 import { probeTarget } from './preflight/probe.ts';

@@ -3,11 +3,11 @@ import type https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { TetherError, parseErrorBody } from '../../shared/errors.ts';
-import { describeConnectionError, proxyRefusal } from '../../shared/node/connection-errors.ts';
-import { LoginResponseSchema, TokenPairSchema, type LoginResponse, type TokenPair } from '../../shared/api/auth.ts';
-import type { LiveEvent } from '../../shared/api/live.ts';
-import type { ConnectionState } from '../../shared/ipc.ts';
+import { TetherError, parseErrorBody } from '#contract/errors';
+import { describeConnectionError, proxyRefusal } from '#node-lib/connection-errors';
+import { LoginResponseSchema, TokenPairSchema, type LoginResponse, type TokenPair } from '#contract/api/auth';
+import type { LiveEvent } from '#contract/api/live';
+import type { ConnectionState } from '#contract/ipc';
 import { type ProxyAwareAgent, type ServerTarget, createHttpsAgent } from './http-agent.ts';
 import { LiveConnection } from './live-connection.ts';
 

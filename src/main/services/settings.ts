@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readFileIfExists, writeFileAtomic } from '../../shared/node/files.ts';
-import { PreflightProfileSchema } from '../../shared/preflight.ts';
-import { DEFAULT_PROXY_SETTINGS, ProxySettingsSchema } from '../../shared/proxy.ts';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
+import { PreflightProfileSchema } from '#contract/preflight';
+import { DEFAULT_PROXY_SETTINGS, ProxySettingsSchema } from '#contract/proxy';
 
 const StoredProfileSchema = z.object({
   id: z.string(),

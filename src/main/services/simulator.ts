@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TetherError } from '../../shared/errors.ts';
-import { OperatorStateSchema, type OperatorState, type SimulatorStatus } from '../../shared/ipc.ts';
+import { TetherError } from '#contract/errors';
+import { OperatorStateSchema, type OperatorState, type SimulatorStatus } from '#contract/ipc';
 import type { LaunchedProcess, ProcessLauncher } from './process-launcher.ts';
 
 const ReadySchema = z.object({

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../../shared/node/files.ts';
+import { readFileIfExists, writeFileAtomic } from '#node-lib/files';
 
 /**
  * Where the console keeps secrets (refresh tokens, proxy passwords) — and the only

@@ -1,6 +1,6 @@
 import { Modal, Stack, TextInput, Textarea } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import { type Profile, SaveProfileInputSchema } from '../../shared/ipc.ts';
+import { type Profile, SaveProfileInputSchema } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 import { useBridge } from '../stores/context.ts';
 import { ModalFormFooter } from './ModalFormFooter.tsx';

@@ -1,6 +1,6 @@
 import { Button, Group, Menu, Text, Tooltip } from '@mantine/core';
 import { useState } from 'react';
-import type { SessionState } from '../../shared/ipc.ts';
+import type { SessionState } from '#contract/ipc';
 import { notifyError } from '../lib/notify.ts';
 import { useSession } from '../stores/context.ts';
 import { ConnectionIndicator } from './ConnectionIndicator.tsx';

@@ -1,5 +1,5 @@
 import { Tooltip } from '@mantine/core';
-import type { ConnectionState } from '../../shared/ipc.ts';
+import type { ConnectionState } from '#contract/ipc';
 import { formatTime } from '../lib/time-format.ts';
 import { useSession } from '../stores/context.ts';
 

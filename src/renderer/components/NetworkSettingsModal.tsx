@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Loader, Modal, PasswordInput, Radio, Stack, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useEffect, useState } from 'react';
-import { type ProxyMode, type ProxySettings, type ProxyState, type ProxyTestResult, ProxySettingsSchema } from '../../shared/proxy.ts';
+import { type ProxyMode, type ProxySettings, type ProxyState, type ProxyTestResult, ProxySettingsSchema } from '#contract/proxy';
 import { describeError } from '../lib/error-messages.ts';
 import { notifySuccess } from '../lib/notify.ts';
 import { useBridge } from '../stores/context.ts';

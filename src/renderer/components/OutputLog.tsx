@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef } from 'react';
-import type { OutputLine } from '../../shared/api/sessions.ts';
+import type { OutputLine } from '#contract/api/sessions';
 import { formatTime } from '../lib/time-format.ts';
 
 /** How close to the bottom (px) still counts as "following" the output. */

@@ -1,6 +1,6 @@
 import { Modal, Stack, TextInput, Textarea } from '@mantine/core';
 import { type FormEvent, useEffect, useState } from 'react';
-import type { PreflightProfile } from '../../shared/preflight.ts';
+import type { PreflightProfile } from '#contract/preflight';
 import { describeError } from '../lib/error-messages.ts';
 import { editedProfile, hostLines, parseHostLines } from '../lib/preflight-hosts.ts';
 import { usePreflight } from '../stores/context.ts';

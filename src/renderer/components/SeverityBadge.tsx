@@ -1,5 +1,5 @@
 import { Badge } from '@mantine/core';
-import type { AlarmSeverity, EventSeverity } from '../../shared/common.ts';
+import type { AlarmSeverity, EventSeverity } from '#contract/common';
 
 const COLORS: Record<AlarmSeverity | EventSeverity, string> = {
   critical: 'red',

@@ -1,5 +1,5 @@
 import { memo } from 'react';
-import type { DeviceStatus } from '../../shared/common.ts';
+import type { DeviceStatus } from '#contract/common';
 
 /**
  * A device's status as a colored badge with its word (online / offline / missing). A plain

@@ -1,6 +1,6 @@
 import { Badge, Button, Drawer, Group, Indicator, Progress, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import type { TransferItem } from '../../shared/ipc.ts';
+import type { TransferItem } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 import { downloadHref } from '../lib/local-files.ts';
 import { formatDateTime } from '../lib/time-format.ts';

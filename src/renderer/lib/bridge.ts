@@ -1,4 +1,4 @@
-import type { BridgeMessage, IpcCallName, IpcError, IpcEventName, IpcEventPayload, IpcInput, IpcOutput, TetherBridge } from '../../shared/ipc.ts';
+import type { BridgeMessage, IpcCallName, IpcError, IpcEventName, IpcEventPayload, IpcInput, IpcOutput, TetherBridge } from '#contract/ipc';
 
 declare global {
   interface Window {

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../shared/errors.ts';
+import type { ErrorCode } from '#contract/errors';
 
 /** What the renderer knows about a failure: a BridgeError, or anything else thrown. */
 interface CodedError {

@@ -1,5 +1,5 @@
-import type { DataValue } from '../../shared/common.ts';
-import { type CommandName, commandSpec } from '../../shared/protocol/commands.ts';
+import type { DataValue } from '#contract/common';
+import { type CommandName, commandSpec } from '#contract/protocol/commands';
 import { formatDateTime, formatDuration } from './time-format.ts';
 
 /** The name of a device command as the console shows it (from the catalog). */

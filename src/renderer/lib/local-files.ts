@@ -1,5 +1,5 @@
-import { ErrorBodySchema } from '../../shared/errors.ts';
-import type { TetherBridge, TransferItem } from '../../shared/ipc.ts';
+import { ErrorBodySchema } from '#contract/errors';
+import type { TetherBridge, TransferItem } from '#contract/ipc';
 import { BridgeError, bridgeToken } from './bridge.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Role } from '../../shared/api/auth.ts';
+import type { Role } from '#contract/api/auth';
 
 /** Why a role may not act on devices, or null when it may (the server enforces the same). */
 export function actionBlockedReason(role: Role | undefined): string | null {

@@ -1,4 +1,4 @@
-import { PROFILE_FORMAT, PROFILE_VERSION, type PreflightProfile } from '../../shared/preflight.ts';
+import { PROFILE_FORMAT, PROFILE_VERSION, type PreflightProfile } from '#contract/preflight';
 
 /**
  * The custom profile editor's text form: one host per line with its ports,

@@ -1,4 +1,4 @@
-import type { ProxySignIn } from '../../shared/proxy.ts';
+import type { ProxySignIn } from '#contract/proxy';
 
 /**
  * The "Proxy sign-in" rows of Network settings as the user edits them, and what they

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DataItemKeySchema } from '../../shared/common.ts';
-import type { DataItemDefinition, DataItemType } from '../../shared/device-models.ts';
+import { DataItemKeySchema } from '#contract/common';
+import type { DataItemDefinition, DataItemType } from '#contract/device-models';
 import { humanizeKey } from './format.ts';
 
 /**

@@ -1,7 +1,7 @@
-import type { Role } from '../../shared/api/auth.ts';
-import type { DeviceDetail } from '../../shared/api/fleet.ts';
-import type { SessionView } from '../../shared/api/sessions.ts';
-import { END_CAUSE_TEXT, SESSION_SCOPES, type ServiceSessionState, type SessionEndCause, type SessionPerson, type SessionScope } from '../../shared/sessions.ts';
+import type { Role } from '#contract/api/auth';
+import type { DeviceDetail } from '#contract/api/fleet';
+import type { SessionView } from '#contract/api/sessions';
+import { END_CAUSE_TEXT, SESSION_SCOPES, type ServiceSessionState, type SessionEndCause, type SessionPerson, type SessionScope } from '#contract/sessions';
 import { roleIn } from '../stores/service-session-reducers.ts';
 import { humanizeKey } from './format.ts';
 import { actionBlockedReason } from './permissions.ts';

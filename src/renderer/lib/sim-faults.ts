@@ -1,7 +1,7 @@
-import type { DeviceKind } from '../../shared/device-models.ts';
-import { SIM_FAULT_LABELS, type SimFault, faultsForKind } from '../../shared/sim-faults.ts';
+import type { DeviceKind } from '#contract/device-models';
+import { SIM_FAULT_LABELS, type SimFault, faultsForKind } from '#contract/sim-faults';
 
-export { isSimFault, type SimFault } from '../../shared/sim-faults.ts';
+export { isSimFault, type SimFault } from '#contract/sim-faults';
 
 /** The human name of a fault ("pressure-fault" → "Pressure fault"). */
 export function faultLabel(fault: SimFault): string {

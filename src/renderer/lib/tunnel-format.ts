@@ -1,5 +1,5 @@
-import type { TunnelItem } from '../../shared/ipc.ts';
-import { TUNNEL_END_CAUSE_TEXT, type TunnelPath } from '../../shared/tunnels.ts';
+import type { TunnelItem } from '#contract/ipc';
+import { TUNNEL_END_CAUSE_TEXT, type TunnelPath } from '#contract/tunnels';
 import { formatBytes } from './format.ts';
 
 /** How a leg reached the relay, as the list shows it. */

@@ -1,7 +1,7 @@
 import { Alert, Button, Group, Loader, Select, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useMemo } from 'react';
-import { DEVICE_STATUSES, type DeviceStatus } from '../../shared/common.ts';
-import { DEVICE_MODEL_IDS, DEVICE_MODELS, isDeviceModelId } from '../../shared/device-models.ts';
+import { DEVICE_STATUSES, type DeviceStatus } from '#contract/common';
+import { DEVICE_MODEL_IDS, DEVICE_MODELS, isDeviceModelId } from '#contract/device-models';
 import { FleetGrid } from '../components/FleetGrid.tsx';
 import { SearchIcon } from '../components/icons.tsx';
 import { useFleet, useSession } from '../stores/context.ts';

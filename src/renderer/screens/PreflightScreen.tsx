@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Group, List, Paper, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { PreflightProfileEntry } from '../../shared/ipc.ts';
-import type { PreflightProfile, ProductStatus, RowLevel } from '../../shared/preflight.ts';
+import type { PreflightProfileEntry } from '#contract/ipc';
+import type { PreflightProfile, ProductStatus, RowLevel } from '#contract/preflight';
 import { PreflightProfileModal } from '../components/PreflightProfileModal.tsx';
 import { BridgeError } from '../lib/bridge.ts';
 import { notifyError, notifySuccess } from '../lib/notify.ts';

@@ -1,6 +1,6 @@
 import { Alert, Anchor, Button, Group, Loader, NumberInput, Paper, PasswordInput, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
-import type { Profile } from '../../shared/ipc.ts';
+import type { Profile } from '#contract/ipc';
 import { AddServerModal } from '../components/AddServerModal.tsx';
 import { NetworkSettingsModal } from '../components/NetworkSettingsModal.tsx';
 import { TetherMark } from '../components/icons.tsx';

@@ -1,4 +1,4 @@
-import type { TetherBridge } from '../../shared/ipc.ts';
+import type { TetherBridge } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 import { type DeviceStore, type DeviceStoreHooks, createDeviceStore } from './device-store.ts';
 import { type DiagnosticsStore, createDiagnosticsStore } from './diagnostics-store.ts';
@@ -12,7 +12,7 @@ import { type SessionStore, createSessionStore } from './session-store.ts';
 import type { TransferNotice } from './transfer-reducers.ts';
 import { type TransfersStore, createTransfersStore } from './transfers-store.ts';
 import { type TunnelsStore, createTunnelsStore } from './tunnels-store.ts';
-import type { TransferItem } from '../../shared/ipc.ts';
+import type { TransferItem } from '#contract/ipc';
 
 /** Every store of the renderer, built over one bridge. */
 export interface AppStores {

@@ -1,5 +1,5 @@
-import type { OutputLine } from '../../shared/api/sessions.ts';
-import type { CommandProgress } from '../../shared/protocol/poll.ts';
+import type { OutputLine } from '#contract/api/sessions';
+import type { CommandProgress } from '#contract/protocol/poll';
 
 /** What a running (or finished) diagnostic has printed, and how far along it said it was. */
 export interface CommandOutput {

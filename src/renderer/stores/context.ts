@@ -1,6 +1,6 @@
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
-import type { TetherBridge } from '../../shared/ipc.ts';
+import type { TetherBridge } from '#contract/ipc';
 import type { AppStores } from './app-stores.ts';
 import type { DeviceStoreState } from './device-store.ts';
 import type { DiagnosticsStoreState } from './diagnostics-store.ts';

@@ -1,6 +1,6 @@
-import type { CommandView } from '../../shared/api/commands.ts';
-import type { Alarm, DataItemValue, DeviceEvent } from '../../shared/api/fleet.ts';
-import { ALARM_SEVERITIES } from '../../shared/common.ts';
+import type { CommandView } from '#contract/api/commands';
+import type { Alarm, DataItemValue, DeviceEvent } from '#contract/api/fleet';
+import { ALARM_SEVERITIES } from '#contract/common';
 
 /** A chart point: time in ms since the epoch, and a numeric value. */
 export interface ChartPoint {

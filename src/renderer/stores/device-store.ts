@@ -1,10 +1,10 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { CommandView } from '../../shared/api/commands.ts';
-import type { Alarm, DataItemValue, DeviceDetail, DeviceEvent } from '../../shared/api/fleet.ts';
-import type { LiveEvent } from '../../shared/api/live.ts';
-import { TERMINAL_COMMAND_STATES } from '../../shared/common.ts';
-import type { TetherBridge } from '../../shared/ipc.ts';
-import type { CommandName } from '../../shared/protocol/commands.ts';
+import type { CommandView } from '#contract/api/commands';
+import type { Alarm, DataItemValue, DeviceDetail, DeviceEvent } from '#contract/api/fleet';
+import type { LiveEvent } from '#contract/api/live';
+import { TERMINAL_COMMAND_STATES } from '#contract/common';
+import type { TetherBridge } from '#contract/ipc';
+import type { CommandName } from '#contract/protocol/commands';
 import { describeError } from '../lib/error-messages.ts';
 import {
   type ChartPoint,

@@ -1,7 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { LiveEvent } from '../../shared/api/live.ts';
-import type { DiagnosticAction } from '../../shared/api/sessions.ts';
-import type { TetherBridge } from '../../shared/ipc.ts';
+import type { LiveEvent } from '#contract/api/live';
+import type { DiagnosticAction } from '#contract/api/sessions';
+import type { TetherBridge } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 import { type CommandOutput, appendOutput, heldThrough, leavesGap } from './command-output.ts';
 

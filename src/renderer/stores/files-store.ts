@@ -1,6 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { TetherBridge } from '../../shared/ipc.ts';
-import type { FileEntry } from '../../shared/transfers.ts';
+import type { TetherBridge } from '#contract/ipc';
+import type { FileEntry } from '#contract/transfers';
 import { describeError } from '../lib/error-messages.ts';
 
 /**

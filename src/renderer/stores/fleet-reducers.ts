@@ -1,5 +1,5 @@
-import type { DeviceDetail, DeviceSummary } from '../../shared/api/fleet.ts';
-import type { LiveEvent } from '../../shared/api/live.ts';
+import type { DeviceDetail, DeviceSummary } from '#contract/api/fleet';
+import type { LiveEvent } from '#contract/api/live';
 
 /** The loaded fleet: devices by id, and their display order (by serial). */
 export interface FleetData {

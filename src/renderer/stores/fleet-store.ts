@@ -1,8 +1,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Customer, DeviceSummary } from '../../shared/api/fleet.ts';
-import type { LiveEvent } from '../../shared/api/live.ts';
-import { DEVICE_STATUSES } from '../../shared/common.ts';
-import type { TetherBridge } from '../../shared/ipc.ts';
+import type { Customer, DeviceSummary } from '#contract/api/fleet';
+import type { LiveEvent } from '#contract/api/live';
+import { DEVICE_STATUSES } from '#contract/common';
+import type { TetherBridge } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 import { type FleetData, type FleetUpdate, applyDeviceDetail, applyLiveEvents, loadFleet } from './fleet-reducers.ts';
 import { EMPTY_FILTER, type FleetFilter, type FleetView, deriveFleetView } from './fleet-view.ts';

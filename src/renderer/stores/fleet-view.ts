@@ -1,6 +1,6 @@
-import type { DeviceSummary } from '../../shared/api/fleet.ts';
-import type { DeviceStatus } from '../../shared/common.ts';
-import type { DeviceModelId } from '../../shared/device-models.ts';
+import type { DeviceSummary } from '#contract/api/fleet';
+import type { DeviceStatus } from '#contract/common';
+import type { DeviceModelId } from '#contract/device-models';
 
 /** The fleet screen's filters; all client-side, so typing filters 10,000 rows instantly. */
 export interface FleetFilter {

@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { OperatorState, TetherBridge } from '../../shared/ipc.ts';
+import type { OperatorState, TetherBridge } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { IpcOutput, PreflightProgress } from '../../shared/ipc.ts';
-import type { CheckRow, ProductVerdict, ProbeProtocol, RowVerdict } from '../../shared/preflight.ts';
+import type { IpcOutput, PreflightProgress } from '#contract/ipc';
+import type { CheckRow, ProductVerdict, ProbeProtocol, RowVerdict } from '#contract/preflight';
 
 /**
  * The Pre-flight table as pure data: one row per host and port, filled as main reports

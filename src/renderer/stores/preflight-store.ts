@@ -1,6 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { PreflightProfileEntry, PreflightProgress, TetherBridge } from '../../shared/ipc.ts';
-import type { PreflightProfile } from '../../shared/preflight.ts';
+import type { PreflightProfileEntry, PreflightProgress, TetherBridge } from '#contract/ipc';
+import type { PreflightProfile } from '#contract/preflight';
 import { describeError } from '../lib/error-messages.ts';
 import { type PreflightRunView, applyProgress, isRunActive, startedRun } from './preflight-reducers.ts';
 

@@ -1,5 +1,5 @@
-import type { SessionView } from '../../shared/api/sessions.ts';
-import { END_CAUSE_TEXT } from '../../shared/sessions.ts';
+import type { SessionView } from '#contract/api/sessions';
+import { END_CAUSE_TEXT } from '#contract/sessions';
 import { formatTime } from '../lib/time-format.ts';
 
 /** A session that still holds the device: waiting for the customer, or running. */

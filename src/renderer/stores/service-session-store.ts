@@ -1,7 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { CreateSessionRequest, SessionView } from '../../shared/api/sessions.ts';
-import type { LiveEvent } from '../../shared/api/live.ts';
-import type { TetherBridge } from '../../shared/ipc.ts';
+import type { CreateSessionRequest, SessionView } from '#contract/api/sessions';
+import type { LiveEvent } from '#contract/api/live';
+import type { TetherBridge } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 import { type SessionNotice, asJustRequested, isStaleUpdate, sessionNotice, upsertSession } from './service-session-reducers.ts';
 

@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { ConnectionState, SessionState, SimulatorStatus, TetherBridge } from '../../shared/ipc.ts';
+import type { ConnectionState, SessionState, SimulatorStatus, TetherBridge } from '#contract/ipc';
 
 /** Where the user is: the fleet (or the sign-in screen when signed out), one device, or the network pre-flight. */
 export type Route = { screen: 'fleet' } | { screen: 'device'; deviceId: string } | { screen: 'preflight' };

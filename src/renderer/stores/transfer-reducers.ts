@@ -1,5 +1,5 @@
-import type { TransferItem } from '../../shared/ipc.ts';
-import { TERMINAL_TRANSFER_STATES } from '../../shared/transfers.ts';
+import type { TransferItem } from '#contract/ipc';
+import { TERMINAL_TRANSFER_STATES } from '#contract/transfers';
 import { formatBytes } from '../lib/format.ts';
 import { formatDuration } from '../lib/time-format.ts';
 

@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { IpcInput, TetherBridge, TransferItem } from '../../shared/ipc.ts';
+import type { IpcInput, TetherBridge, TransferItem } from '#contract/ipc';
 import { describeError } from '../lib/error-messages.ts';
 import { type TransferNotice, transferNotices } from './transfer-reducers.ts';
 

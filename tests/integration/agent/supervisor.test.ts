@@ -4,13 +4,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Supervisor } from '../../../agent-sim/agent/supervisor.ts';
-import type { DeviceDetail, DeviceEvent } from '../../../src/shared/api/fleet.ts';
+import type { DeviceDetail, DeviceEvent } from '#contract/api/fleet';
 import { seedCustomer } from '../../helpers/admin.ts';
 import { runTs, spawnTs, stopChild } from '../../helpers/processes.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
-const AGENT_MAIN = 'agent-sim/agent/main.ts';
+const AGENT_MAIN = 'agent-sim/sim-agent.ts';
 
 function isAlive(pid: number): boolean {
   try {

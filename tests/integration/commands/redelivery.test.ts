@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLocalAudit, type LocalAuditEntry } from '../../../agent-sim/agent/local-audit.ts';
-import type { CommandView } from '../../../src/shared/api/commands.ts';
-import type { DeviceDetail } from '../../../src/shared/api/fleet.ts';
+import type { CommandView } from '#contract/api/commands';
+import type { DeviceDetail } from '#contract/api/fleet';
 import { type SeededDevice, seedCustomer } from '../../helpers/admin.ts';
 import { spawnTs, stopChild } from '../../helpers/processes.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
@@ -24,7 +24,7 @@ describe('commands survive an agent killed mid-command', () => {
   const startAgent = (enroll: boolean) => {
     const args = ['--no-supervisor', '--server', ts.url, '--ca', ts.server.ctx.pki.caCertPath, '--data-dir', agentDir, '--poll-backoff-max-ms', '300'];
     if (enroll) args.push('--enroll', device.enrollmentCode, '--model', device.modelId, '--serial', device.serial);
-    agent = spawnTs('agent-sim/agent/main.ts', args, { env: { TETHER_LOG_LEVEL: 'warn' } });
+    agent = spawnTs('agent-sim/sim-agent.ts', args, { env: { TETHER_LOG_LEVEL: 'warn' } });
     return agent;
   };
   const deviceDetail = async () => (await ts.adminClient.get<DeviceDetail>(`/api/v1/devices/${device.id}`)).body;

@@ -10,7 +10,7 @@ import type { ConsoleService } from '../../../src/main/services/console-service.
 import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
 import { EncryptedFileVault } from '../../../src/main/services/vault.ts';
 import { type BrowserBridge, startBrowserBridge } from '../../../src/main/web.ts';
-import type { BridgeMessage, IpcError } from '../../../src/shared/ipc.ts';
+import type { BridgeMessage, IpcError } from '#contract/ipc';
 import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';
 import { REPO_ROOT } from '../../helpers/processes.ts';

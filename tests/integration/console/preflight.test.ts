@@ -5,8 +5,8 @@ import { type ComposedConsole, composeConsole } from '../../../src/main/composit
 import { dispatchCall } from '../../../src/main/dispatch.ts';
 import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
 import { MemoryVault } from '../../../src/main/services/vault.ts';
-import type { IpcCallName, IpcError, IpcInput, IpcOutput, PreflightProgress } from '../../../src/shared/ipc.ts';
-import { PROFILE_FORMAT, PROFILE_VERSION, type PreflightProfile, PreflightReportSchema } from '../../../src/shared/preflight.ts';
+import type { IpcCallName, IpcError, IpcInput, IpcOutput, PreflightProgress } from '#contract/ipc';
+import { PROFILE_FORMAT, PROFILE_VERSION, type PreflightProfile, PreflightReportSchema } from '#contract/preflight';
 import { freePort } from '../../helpers/ports.ts';
 import { REPO_ROOT } from '../../helpers/processes.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';

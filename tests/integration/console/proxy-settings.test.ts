@@ -6,7 +6,7 @@ import { type ComposedConsole, composeConsole } from '../../../src/main/composit
 import { dispatchCall } from '../../../src/main/dispatch.ts';
 import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
 import { MemoryVault } from '../../../src/main/services/vault.ts';
-import type { IpcCallName, IpcError, IpcInput, IpcOutput, PreflightProgress } from '../../../src/shared/ipc.ts';
+import type { IpcCallName, IpcError, IpcInput, IpcOutput, PreflightProgress } from '#contract/ipc';
 import { createUser } from '../../helpers/admin.ts';
 import { type ConnectProxy, PROXY_USER, startConnectProxy } from '../../helpers/connect-proxy.ts';
 import { REPO_ROOT } from '../../helpers/processes.ts';

@@ -8,9 +8,9 @@ import { type LaunchedProcess, NodeProcessLauncher, type ProcessLauncher } from 
 import { ServerConnection } from '../../../src/main/services/server-connection.ts';
 import { type SimulatorEndpoint, SimulatorSupervisor } from '../../../src/main/services/simulator.ts';
 import { MemoryVault } from '../../../src/main/services/vault.ts';
-import { DeviceDetailSchema, DeviceListResponseSchema } from '../../../src/shared/api/fleet.ts';
-import { TetherError } from '../../../src/shared/errors.ts';
-import type { SimulatorStatus } from '../../../src/shared/ipc.ts';
+import { DeviceDetailSchema, DeviceListResponseSchema } from '#contract/api/fleet';
+import { TetherError } from '#contract/errors';
+import type { SimulatorStatus } from '#contract/ipc';
 import { REPO_ROOT } from '../../helpers/processes.ts';
 import { tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';

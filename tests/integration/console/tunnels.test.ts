@@ -8,10 +8,10 @@ import { type ComposedConsole, composeConsole } from '../../../src/main/composit
 import { dispatchCall } from '../../../src/main/dispatch.ts';
 import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
 import { MemoryVault } from '../../../src/main/services/vault.ts';
-import type { SessionView } from '../../../src/shared/api/sessions.ts';
-import type { TunnelView } from '../../../src/shared/api/tunnels.ts';
-import type { IpcCallName, IpcError, IpcInput, IpcOutput, TunnelItem } from '../../../src/shared/ipc.ts';
-import type { ScopePolicies } from '../../../src/shared/sessions.ts';
+import type { SessionView } from '#contract/api/sessions';
+import type { TunnelView } from '#contract/api/tunnels';
+import type { IpcCallName, IpcError, IpcInput, IpcOutput, TunnelItem } from '#contract/ipc';
+import type { ScopePolicies } from '#contract/sessions';
 import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';
 import type { ApiClient } from '../../helpers/http.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
-import type { AuditEntry } from '../../../src/shared/api/audit.ts';
-import type { Alarm, DeviceDetail, DeviceEvent, DeviceListResponse } from '../../../src/shared/api/fleet.ts';
-import type { ErrorBody } from '../../../src/shared/errors.ts';
+import type { AuditEntry } from '#contract/api/audit';
+import type { Alarm, DeviceDetail, DeviceEvent, DeviceListResponse } from '#contract/api/fleet';
+import type { ErrorBody } from '#contract/errors';
 import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';
 import type { ApiClient } from '../../helpers/http.ts';

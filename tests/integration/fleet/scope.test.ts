@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
-import type { CommandView } from '../../../src/shared/api/commands.ts';
-import type { DeviceListResponse } from '../../../src/shared/api/fleet.ts';
-import type { DeviceModelId } from '../../../src/shared/device-models.ts';
-import type { ErrorBody } from '../../../src/shared/errors.ts';
+import type { CommandView } from '#contract/api/commands';
+import type { DeviceListResponse } from '#contract/api/fleet';
+import type { DeviceModelId } from '#contract/device-models';
+import type { ErrorBody } from '#contract/errors';
 import type { ApiClient } from '../../helpers/http.ts';
 import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Agent } from '../../../agent-sim/agent/agent.ts';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
-import type { Customer, DeviceDetail, DeviceEvent, DeviceListResponse, HistoryResponse } from '../../../src/shared/api/fleet.ts';
+import type { Customer, DeviceDetail, DeviceEvent, DeviceListResponse, HistoryResponse } from '#contract/api/fleet';
 import { type SeededDevice, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';
 import { type TestServer, startTestServer } from '../../helpers/server.ts';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertifiedKey } from '../../../server/pki/certificates.ts';
-import type { CheckRow } from '../../../src/shared/preflight.ts';
+import type { CheckRow } from '#contract/preflight';
 import { type HostMap, parseHostMap } from '../../../src/main/services/preflight/host-map.ts';
 import { MEDRAD_PROFILE, RADIMETRICS_PROFILE, profileForServer } from '../../../src/main/services/preflight/profiles.ts';
-import { PROFILE_FORMAT, type PreflightProfile } from '../../../src/shared/preflight.ts';
+import { PROFILE_FORMAT, type PreflightProfile } from '#contract/preflight';
 import { buildReport } from '../../../src/main/services/preflight/report.ts';
 import { type PreflightProgress, runPreflight } from '../../../src/main/services/preflight/run.ts';
 import { freePort } from '../../helpers/ports.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEDRAD_PROFILE, RADIMETRICS_PROFILE } from '../../../src/main/services/preflight/profiles.ts';
-import { PROFILE_FORMAT, type PreflightProfile, PreflightReportSchema } from '../../../src/shared/preflight.ts';
+import { PROFILE_FORMAT, type PreflightProfile, PreflightReportSchema } from '#contract/preflight';
 import { freePort } from '../../helpers/ports.ts';
 import { runTs } from '../../helpers/processes.ts';
 import { type LoopbackListener, createCertificateAuthority, issueCertificate, startHttpListener, startTlsListener } from '../../helpers/tls-targets.ts';

@@ -3,7 +3,7 @@ import type { CertifiedKey } from '../../../server/pki/certificates.ts';
 import { type HostMap, parseHostMap } from '../../../src/main/services/preflight/host-map.ts';
 import { MEDRAD_PROFILE, RADIMETRICS_PROFILE } from '../../../src/main/services/preflight/profiles.ts';
 import { buildReport } from '../../../src/main/services/preflight/report.ts';
-import type { PreflightProfile, PreflightReport } from '../../../src/shared/preflight.ts';
+import type { PreflightProfile, PreflightReport } from '#contract/preflight';
 import { type PreflightRunOptions, runPreflight } from '../../../src/main/services/preflight/run.ts';
 import { type ConnectProxy, PROXY_USER, startConnectProxy } from '../../helpers/connect-proxy.ts';
 import { freePort } from '../../helpers/ports.ts';

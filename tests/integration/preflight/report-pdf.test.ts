@@ -9,7 +9,7 @@ import { RADIMETRICS_PROFILE } from '../../../src/main/services/preflight/profil
 import { buildReport, parseReport, rowFacts } from '../../../src/main/services/preflight/report.ts';
 import { REPORT_PDF_OPTIONS, reportToHtml } from '../../../src/main/services/preflight/report-html.ts';
 import { runPreflight } from '../../../src/main/services/preflight/run.ts';
-import { PRODUCT_STATUS_LABELS, type PreflightReport } from '../../../src/shared/preflight.ts';
+import { PRODUCT_STATUS_LABELS, type PreflightReport } from '#contract/preflight';
 import { CHROMIUM_ARGS, chromiumPath } from '../../e2e/chromium.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { REPO_ROOT } from '../../helpers/processes.ts';

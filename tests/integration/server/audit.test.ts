@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import type { AuditVerifyResult } from '../../../src/shared/api/audit.ts';
+import type { AuditVerifyResult } from '#contract/api/audit';
 import { type TestServer, startTestServer } from '../../helpers/server.ts';
 import { createUser, seedCustomer } from '../../helpers/admin.ts';
 import { runTs } from '../../helpers/processes.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorBody } from '../../../src/shared/errors.ts';
+import type { ErrorBody } from '#contract/errors';
 import { request } from '../../helpers/http.ts';
 import { type TestServer, startTestServer } from '../../helpers/server.ts';
 import { seedCustomer } from '../../helpers/admin.ts';

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LoginResponse } from '../../../src/shared/api/auth.ts';
-import type { AuditEntry } from '../../../src/shared/api/audit.ts';
-import type { DeviceDetail, DeviceListResponse } from '../../../src/shared/api/fleet.ts';
-import type { SessionView } from '../../../src/shared/api/sessions.ts';
+import type { LoginResponse } from '#contract/api/auth';
+import type { AuditEntry } from '#contract/api/audit';
+import type { DeviceDetail, DeviceListResponse } from '#contract/api/fleet';
+import type { SessionView } from '#contract/api/sessions';
 import { ApiClient } from '../../helpers/http.ts';
 import { runTs, spawnTs, stopChild, waitForLine } from '../../helpers/processes.ts';
 import { tempDir } from '../../helpers/server.ts';

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRANSFER_CHUNK_BYTES } from '../../../src/shared/transfers.ts';
+import { TRANSFER_CHUNK_BYTES } from '#contract/transfers';
 import { tempDir } from '../../helpers/server.ts';
 import { type TransferWorld, download, hostPathOf, openSession, startDownload, startTransferWorld, waitForState, writeRandomFile } from './harness.ts';
 

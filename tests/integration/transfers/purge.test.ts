@@ -1,8 +1,8 @@
 import { access, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TransferDetail } from '../../../src/shared/api/transfers.ts';
-import { TRANSFER_CHUNK_BYTES } from '../../../src/shared/transfers.ts';
+import type { TransferDetail } from '#contract/api/transfers';
+import { TRANSFER_CHUNK_BYTES } from '#contract/transfers';
 import { request } from '../../helpers/http.ts';
 import { tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';

@@ -1,9 +1,9 @@
 import { access, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ListFilesResponse, TransferDetail, TransferView } from '../../../src/shared/api/transfers.ts';
-import type { ErrorBody } from '../../../src/shared/errors.ts';
-import { TRANSFER_CHUNK_BYTES } from '../../../src/shared/transfers.ts';
+import type { ListFilesResponse, TransferDetail, TransferView } from '#contract/api/transfers';
+import type { ErrorBody } from '#contract/errors';
+import { TRANSFER_CHUNK_BYTES } from '#contract/transfers';
 import { createUser, seedCustomer } from '../../helpers/admin.ts';
 import { type ApiClient, request } from '../../helpers/http.ts';
 import { tempDir } from '../../helpers/server.ts';

@@ -1,9 +1,9 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandView } from '../../../src/shared/api/commands.ts';
-import type { TransferDetail } from '../../../src/shared/api/transfers.ts';
-import { TRANSFER_CHUNK_BYTES } from '../../../src/shared/transfers.ts';
+import type { CommandView } from '#contract/api/commands';
+import type { TransferDetail } from '#contract/api/transfers';
+import { TRANSFER_CHUNK_BYTES } from '#contract/transfers';
 import { tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import {

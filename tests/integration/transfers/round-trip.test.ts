@@ -1,8 +1,8 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveEvent } from '../../../src/shared/api/live.ts';
-import { TRANSFER_CHUNK_BYTES } from '../../../src/shared/transfers.ts';
+import type { LiveEvent } from '#contract/api/live';
+import { TRANSFER_CHUNK_BYTES } from '#contract/transfers';
 import { tempDir } from '../../helpers/server.ts';
 import { type TransferWorld, download, hostPathOf, openSession, sha256OfFile, startDownload, startTransferWorld, startUpload, tusUpload, waitForState, writeRandomFile } from './harness.ts';
 

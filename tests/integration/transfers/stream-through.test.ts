@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TransferDetail } from '../../../src/shared/api/transfers.ts';
-import { TRANSFER_CHUNK_BYTES } from '../../../src/shared/transfers.ts';
+import type { TransferDetail } from '#contract/api/transfers';
+import { TRANSFER_CHUNK_BYTES } from '#contract/transfers';
 import { tempDir } from '../../helpers/server.ts';
 import {
   type TransferWorld,

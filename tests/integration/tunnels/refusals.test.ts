@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpenTunnelResponse, TunnelTicket } from '../../../src/shared/api/tunnels.ts';
-import { dialTunnelLink } from '../../../src/shared/node/tunnel-link.ts';
+import type { OpenTunnelResponse, TunnelTicket } from '#contract/api/tunnels';
+import { dialTunnelLink } from '#node-lib/tunnel-link';
 import { createCertificateAuthority, issueServerCertificate } from '../../../server/pki/certificates.ts';
-import { TUNNEL_WIRE, tunnelAgentPath } from '../../../src/shared/tunnels.ts';
+import { TUNNEL_WIRE, tunnelAgentPath } from '#contract/tunnels';
 import { connectTunnelClient } from '../../helpers/tunnel-client.ts';
 import { type TunnelWorld, agentRelay, auditOf, endSession, openRefused, openSession, openTunnel, startTunnelWorld, waitForTunnel } from './harness.ts';
 

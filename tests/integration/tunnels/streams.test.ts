@@ -1,7 +1,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TunnelView } from '../../../src/shared/api/tunnels.ts';
+import type { TunnelView } from '#contract/api/tunnels';
 import { waitFor } from '../../helpers/wait.ts';
 import { connectTunnelClient, type TestTunnelClient } from '../../helpers/tunnel-client.ts';
 import { type TunnelWorld, auditOf, localAudit, openSession, openTunnel, pointTarget, startTunnelWorld, tunnelView, waitForTunnel } from './harness.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SIM_CUSTOMERS, planFleet } from '../../../agent-sim/fleet-plan.ts';
-import { DEVICE_MODEL_IDS } from '../../../src/shared/device-models.ts';
-import { SerialSchema } from '../../../src/shared/common.ts';
+import { DEVICE_MODEL_IDS } from '#contract/device-models';
+import { SerialSchema } from '#contract/common';
 
 describe('simulated fleet plan', () => {
   it('covers the seed regions with several sites each', () => {

@@ -7,7 +7,7 @@ import { CommandOutputStream, type OutputChunk } from '../../../agent-sim/agent/
 import { CommandExecutor } from '../../../agent-sim/agent/executor.ts';
 import { LocalAuditFile } from '../../../agent-sim/agent/local-audit.ts';
 import { PendingCommandUpdates } from '../../../agent-sim/agent/pending-updates.ts';
-import { CommandUpdateSchema, OUTPUT_LIMITS, type CommandUpdate } from '../../../src/shared/protocol/poll.ts';
+import { CommandUpdateSchema, OUTPUT_LIMITS, type CommandUpdate } from '#contract/protocol/poll';
 import { waitFor } from '../../helpers/wait.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bypassesProxy, parseAgentConfig, proxyFromEnv } from '../../../agent-sim/agent/config.ts';
-import { TetherError } from '../../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 const CA_PEM = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(120)}\n-----END CERTIFICATE-----\n`;
 const minimal = { serverUrl: 'https://tether.example:8443', serverCaPem: CA_PEM, dataDir: '/var/lib/tether-agent' };

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { CommandExecutor, type CommandHandler } from '../../../agent-sim/agent/executor.ts';
 import { CommandJournal } from '../../../agent-sim/agent/command-journal.ts';
 import { LocalAuditFile, verifyLocalAudit, type LocalAuditEntry } from '../../../agent-sim/agent/local-audit.ts';
-import { TetherError } from '../../../src/shared/errors.ts';
-import type { CommandDelivery, CommandUpdate } from '../../../src/shared/protocol/poll.ts';
+import { TetherError } from '#contract/errors';
+import type { CommandDelivery, CommandUpdate } from '#contract/protocol/poll';
 import { waitFor } from '../../helpers/wait.ts';
 
 interface Agent {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CommandHandler } from '../../../agent-sim/agent/executor.ts';
 import { registerDiagnosticHandlers } from '../../../agent-sim/agent/handlers.ts';
 import { createSimulatedDevice } from '../../../agent-sim/devices/index.ts';
-import { DIAGNOSTIC_CATALOG } from '../../../src/shared/protocol/diagnostics.ts';
-import { CommandUpdateSchema } from '../../../src/shared/protocol/poll.ts';
+import { DIAGNOSTIC_CATALOG } from '#contract/protocol/diagnostics';
+import { CommandUpdateSchema } from '#contract/protocol/poll';
 import { waitFor } from '../../helpers/wait.ts';
 import {
   SESSION_ID,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalAuditFile, verifyLocalAudit, type LocalAuditEntry } from '../../../agent-sim/agent/local-audit.ts';
-import { GENESIS_HASH } from '../../../src/shared/node/hash-chain.ts';
+import { GENESIS_HASH } from '#node-lib/hash-chain';
 
 let dir: string;
 let file: string;

@@ -8,8 +8,8 @@ import { CommandExecutor } from '../../../agent-sim/agent/executor.ts';
 import { GrantVerifier } from '../../../agent-sim/agent/grants.ts';
 import { LocalAuditFile, type LocalAuditEntry } from '../../../agent-sim/agent/local-audit.ts';
 import { ServiceSessions } from '../../../agent-sim/agent/sessions.ts';
-import type { CommandDelivery, CommandUpdate, DeviceSession } from '../../../src/shared/protocol/poll.ts';
-import { GRANT_AUDIENCE, GRANT_ISSUER, GRANT_TYPE, type SessionScope } from '../../../src/shared/sessions.ts';
+import type { CommandDelivery, CommandUpdate, DeviceSession } from '#contract/protocol/poll';
+import { GRANT_AUDIENCE, GRANT_ISSUER, GRANT_TYPE, type SessionScope } from '#contract/sessions';
 import { waitFor } from '../../helpers/wait.ts';
 
 export const DEVICE_ID = 'a1b2c3d4-0000-4000-8000-000000000001';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandHandler } from '../../../agent-sim/agent/executor.ts';
 import { verifyLocalAudit } from '../../../agent-sim/agent/local-audit.ts';
-import type { ConsentRequest } from '../../../src/shared/protocol/poll.ts';
-import type { SessionEndCause } from '../../../src/shared/sessions.ts';
+import type { ConsentRequest } from '#contract/protocol/poll';
+import type { SessionEndCause } from '#contract/sessions';
 import { waitFor } from '../../helpers/wait.ts';
 import {
   SESSION_ID,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TetherError } from '../../../src/shared/errors.ts';
-import { IPC_CALL_NAMES, IPC_CHANNEL } from '../../../src/shared/ipc.ts';
+import { TetherError } from '#contract/errors';
+import { IPC_CALL_NAMES, IPC_CHANNEL } from '#contract/ipc';
 import type { IpcHandlers } from '../../../src/main/dispatch.ts';
 import { type IpcInvokeEventLike, type IpcMainLike, bindIpcMain } from '../../../src/main/ipc.ts';
 import { isAppUrl } from '../../../src/main/security.ts';

@@ -4,9 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TetherError } from '../../../src/shared/errors.ts';
-import { ProxySettingsSchema, type ProxySettings } from '../../../src/shared/proxy.ts';
-import { ProxyResolver, environmentProxyLookup, firstUsableRoute } from '../../../src/shared/node/proxy-resolver.ts';
+import { TetherError } from '#contract/errors';
+import { ProxySettingsSchema, type ProxySettings } from '#contract/proxy';
+import { ProxyResolver, environmentProxyLookup, firstUsableRoute } from '#node-lib/proxy-resolver';
 import { tempDir } from '../../helpers/server.ts';
 
 const PAC = `function FindProxyForURL(url, host) {

@@ -1,4 +1,4 @@
-import type { CheckProblem, CheckRow, ProblemKind, TlsFacts } from '../../../src/shared/preflight.ts';
+import type { CheckProblem, CheckRow, ProblemKind, TlsFacts } from '#contract/preflight';
 import { resolveTarget } from '../../../src/main/services/preflight/profiles.ts';
 
 /** Rows as probes leave them, for the pure verdict and report logic. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TetherError } from '../../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import {
   MEDRAD_PROFILE,
   RADIMETRICS_PROFILE,
@@ -10,7 +10,7 @@ import {
   resolveTarget,
   resolveTargets,
 } from '../../../src/main/services/preflight/profiles.ts';
-import { PROFILE_FORMAT } from '../../../src/shared/preflight.ts';
+import { PROFILE_FORMAT } from '#contract/preflight';
 
 function portsByHost(profile: typeof RADIMETRICS_PROFILE): Record<string, number[]> {
   const table: Record<string, number[]> = {};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHostMap } from '../../../src/main/services/preflight/host-map.ts';
-import { PROFILE_FORMAT, type PreflightProfile } from '../../../src/shared/preflight.ts';
+import { PROFILE_FORMAT, type PreflightProfile } from '#contract/preflight';
 import { buildReport, parseReport, reportExitCode, reportToText } from '../../../src/main/services/preflight/report.ts';
 import { reportToHtml } from '../../../src/main/services/preflight/report-html.ts';
 import type { PreflightRun } from '../../../src/main/services/preflight/run.ts';

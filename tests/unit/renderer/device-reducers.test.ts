@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandView } from '../../../src/shared/api/commands.ts';
-import type { DeviceEvent } from '../../../src/shared/api/fleet.ts';
+import type { CommandView } from '#contract/api/commands';
+import type { DeviceEvent } from '#contract/api/fleet';
 import {
   CHART_POINTS_KEPT,
   EVENTS_KEPT,

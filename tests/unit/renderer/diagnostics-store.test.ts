@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { OutputLine } from '../../../src/shared/api/sessions.ts';
-import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '../../../src/shared/ipc.ts';
+import type { OutputLine } from '#contract/api/sessions';
+import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '#contract/ipc';
 import { OUTPUT_LINES_KEPT, appendOutput, heldThrough, leavesGap } from '../../../src/renderer/stores/command-output.ts';
 import { createDiagnosticsStore } from '../../../src/renderer/stores/diagnostics-store.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '../../../src/shared/ipc.ts';
-import type { FileEntry } from '../../../src/shared/transfers.ts';
+import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '#contract/ipc';
+import type { FileEntry } from '#contract/transfers';
 import { breadcrumbOf, createFilesStore, parentOf, sortEntries } from '../../../src/renderer/stores/files-store.ts';
 
 const file = (path: string, size = 100): FileEntry => ({ name: path.slice(path.lastIndexOf('/') + 1), path, type: 'file', size, modifiedAt: '2025-01-01T10:00:00.000Z' });

@@ -1,5 +1,5 @@
-import type { SessionView } from '../../../src/shared/api/sessions.ts';
-import type { Alarm, DeviceDetail, DeviceSummary } from '../../../src/shared/api/fleet.ts';
+import type { SessionView } from '#contract/api/sessions';
+import type { Alarm, DeviceDetail, DeviceSummary } from '#contract/api/fleet';
 
 /** A device summary with sensible defaults; tests override what they are about. */
 export function device(overrides: Partial<DeviceSummary> & { id: string }): DeviceSummary {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveEvent } from '../../../src/shared/api/live.ts';
+import type { LiveEvent } from '#contract/api/live';
 import { applyDeviceDetail, applyLiveEvents, loadFleet } from '../../../src/renderer/stores/fleet-reducers.ts';
 import { detailOf, device } from './fixtures.ts';
 

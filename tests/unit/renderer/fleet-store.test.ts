@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DeviceSummary } from '../../../src/shared/api/fleet.ts';
-import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '../../../src/shared/ipc.ts';
+import type { DeviceSummary } from '#contract/api/fleet';
+import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '#contract/ipc';
 import { createFleetStore } from '../../../src/renderer/stores/fleet-store.ts';
 import { detailOf, device } from './fixtures.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandLabel, formatBytes, formatCommandResult, formatDataValue, formatDiagnosticResult, humanizeKey } from '../../../src/renderer/lib/format.ts';
 import { faultLabel, faultOptionsFor, isSimFault } from '../../../src/renderer/lib/sim-faults.ts';
-import { SIM_FAULTS } from '../../../src/shared/sim-faults.ts';
+import { SIM_FAULTS } from '#contract/sim-faults';
 
 describe('formatDataValue', () => {
   it('shows numbers with at most two decimals and booleans as Yes/No', () => {

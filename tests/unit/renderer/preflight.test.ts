@@ -3,8 +3,8 @@ import { buildReport } from '../../../src/main/services/preflight/report.ts';
 import { editedProfile, hostLines, parseHostLines, profileIdFor } from '../../../src/renderer/lib/preflight-hosts.ts';
 import { applyProgress, dnsCell, isRunActive, rowResultLabel, runProgress, sessionCell, startedRun, tcpCell } from '../../../src/renderer/stores/preflight-reducers.ts';
 import { createPreflightStore } from '../../../src/renderer/stores/preflight-store.ts';
-import type { IpcCallName, IpcInput, IpcOutput, PreflightProgress, TetherBridge } from '../../../src/shared/ipc.ts';
-import { PROFILE_FORMAT, PROFILE_VERSION, type PreflightProfile } from '../../../src/shared/preflight.ts';
+import type { IpcCallName, IpcInput, IpcOutput, PreflightProgress, TetherBridge } from '#contract/ipc';
+import { PROFILE_FORMAT, PROFILE_VERSION, type PreflightProfile } from '#contract/preflight';
 import { row } from '../preflight/fixtures.ts';
 
 const PROFILE: PreflightProfile = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newSignInRow, signInRowsOf, signInsOf } from '../../../src/renderer/lib/proxy-sign-ins.ts';
-import { ProxySettingsSchema } from '../../../src/shared/proxy.ts';
+import { ProxySettingsSchema } from '#contract/proxy';
 
 describe('Proxy sign-in rows in Network settings', () => {
   it('shows saved sign-ins without passwords, each row with its own id', () => {

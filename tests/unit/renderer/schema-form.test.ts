@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEVICE_MODELS } from '../../../src/shared/device-models.ts';
-import { DIAGNOSTIC_CATALOG, type DiagnosticName } from '../../../src/shared/protocol/diagnostics.ts';
+import { DEVICE_MODELS } from '#contract/device-models';
+import { DIAGNOSTIC_CATALOG, type DiagnosticName } from '#contract/protocol/diagnostics';
 import { initialValues, parseParams, schemaFields, valueTypeOf, withValue } from '../../../src/renderer/lib/schema-form.ts';
 
 /** The parameter schema exactly as the server sends it (GET /devices/:id/diagnostics). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionView } from '../../../src/shared/api/sessions.ts';
-import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '../../../src/shared/ipc.ts';
+import type { SessionView } from '#contract/api/sessions';
+import type { IpcCallName, IpcInput, IpcOutput, TetherBridge } from '#contract/ipc';
 import type { SessionNotice } from '../../../src/renderer/stores/service-session-reducers.ts';
 import { createServiceSessionStore } from '../../../src/renderer/stores/service-session-store.ts';
 import { awaitingView, sessionView } from './fixtures.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionView } from '../../../src/shared/api/sessions.ts';
+import type { SessionView } from '#contract/api/sessions';
 import { type ScopedWork, scopeBlockedReason, timelineDetail } from '../../../src/renderer/lib/session-format.ts';
 import { formatDateTime } from '../../../src/renderer/lib/time-format.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IpcCallName, IpcInput, IpcOutput, TetherBridge, TransferItem } from '../../../src/shared/ipc.ts';
+import type { IpcCallName, IpcInput, IpcOutput, TetherBridge, TransferItem } from '#contract/ipc';
 import { describeError } from '../../../src/renderer/lib/error-messages.ts';
 import { activeTransferCount, progressShares, splitTransfers, transferAmountsText, transferEndText, transferNotices, transferStatusText } from '../../../src/renderer/stores/transfer-reducers.ts';
 import { createTransfersStore } from '../../../src/renderer/stores/transfers-store.ts';

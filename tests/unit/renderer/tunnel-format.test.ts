@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TunnelItem } from '../../../src/shared/ipc.ts';
+import type { TunnelItem } from '#contract/ipc';
 import { localAddress, localUrl, openTunnels, pathText, trafficText, tunnelStatusText, usesFallback } from '../../../src/renderer/lib/tunnel-format.ts';
 
 const item = (over: Partial<TunnelItem> = {}): TunnelItem => ({

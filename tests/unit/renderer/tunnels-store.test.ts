@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IpcCallName, IpcInput, IpcOutput, TetherBridge, TunnelItem } from '../../../src/shared/ipc.ts';
+import type { IpcCallName, IpcInput, IpcOutput, TetherBridge, TunnelItem } from '#contract/ipc';
 import { createTunnelsStore } from '../../../src/renderer/stores/tunnels-store.ts';
 
 const item = (over: Partial<TunnelItem> = {}): TunnelItem => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventForReportedState, isTerminal, nextCommandState, type CommandEvent } from '../../../server/commands/state-machine.ts';
-import { COMMAND_STATES, TERMINAL_COMMAND_STATES, type CommandState } from '../../../src/shared/common.ts';
+import { COMMAND_STATES, TERMINAL_COMMAND_STATES, type CommandState } from '#contract/common';
 
 const EVENTS: readonly CommandEvent[] = ['deliver', 'start', 'succeed', 'fail', 'cancel', 'expire'];
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadServerConfig, parseServerConfig } from '../../../server/config.ts';
-import { TetherError } from '../../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 let dir: string;
 

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installErrorHandling } from '../../../server/http/errors.ts';
-import { TetherError } from '../../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 /**
  * The server's error answers for a streamed response that fails before its first byte (a

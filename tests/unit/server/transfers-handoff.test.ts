@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ASKS_AHEAD, ChunkHandoff } from '../../../server/transfers/handoff.ts';
-import { TetherError } from '../../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 const never = new AbortController().signal;
 

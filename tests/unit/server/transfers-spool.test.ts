@@ -2,7 +2,7 @@ import { copyFile, open, readFile, readdir, rm } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TetherError } from '../../../src/shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import { EncryptedSpoolStore, type UploadLedger, type UploadTarget } from '../../../server/transfers/spool-store.ts';
 import { TransferSpool, newSpoolKey } from '../../../server/transfers/spool.ts';
 import { ChunkHandoff } from '../../../server/transfers/handoff.ts';

@@ -1,5 +1,5 @@
-import { TetherError } from '../../../shared/errors.ts';
-import { isHostOrAddress } from '../../../shared/preflight.ts';
+import { TetherError } from '#contract/errors';
+import { isHostOrAddress } from '#contract/preflight';
 
 /**
  * Sends a profile's host names to other addresses before any DNS: tests and demos point

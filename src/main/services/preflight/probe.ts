@@ -3,10 +3,10 @@ import { lookup } from 'node:dns/promises';
 import net, { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls, { type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
-import type { CheckProblem, CheckRow, ProblemKind, TlsFacts } from '../../../shared/preflight.ts';
+import type { CheckProblem, CheckRow, ProblemKind, TlsFacts } from '#contract/preflight';
 import { type HostMap, lookUpMapping } from './host-map.ts';
 import { HttpHeadError, readHttpHead } from './http-head.ts';
-import type { PreflightTarget } from '../../../shared/preflight.ts';
+import type { PreflightTarget } from '#contract/preflight';
 import { type ProxyEndpoint, authority, connectRequest } from './proxy-tunnel.ts';
 import { type TrustStore, commonName, oneLineName } from './trust.ts';
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { TetherError } from '../../../shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import {
   DEFAULT_HTTP_PORTS,
   DEFAULT_TLS_PORTS,
@@ -9,12 +9,12 @@ import {
   PreflightProfileSchema,
   type PreflightTarget,
   type PreflightTargetSchema,
-} from '../../../shared/preflight.ts';
+} from '#contract/preflight';
 
 /**
  * Pre-flight profiles: the built-in ones copy the seed's two firewall tables; custom ones
  * are JSON files (import, export); one more is derived from the Tether server the console
- * talks to. Their schemas are in src/shared/preflight.ts. No Node imports.
+ * talks to. Their schemas are in contract/preflight.ts. No Node imports.
  */
 
 /** Applies the per-port defaults to a profile's target. */

@@ -1,4 +1,4 @@
-import { TetherError } from '../../../shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 /** The proxy a check goes through: the console's manual proxy settings have this shape. */
 export interface PreflightProxy {

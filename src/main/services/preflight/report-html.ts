@@ -1,4 +1,4 @@
-import { PRODUCT_STATUS_LABELS, type PreflightReport, type ReportRow } from '../../../shared/preflight.ts';
+import { PRODUCT_STATUS_LABELS, type PreflightReport, type ReportRow } from '#contract/preflight';
 import { rowFacts } from './report.ts';
 
 /**

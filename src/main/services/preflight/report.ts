@@ -1,12 +1,12 @@
-import { TetherError } from '../../../shared/errors.ts';
-import { type CheckRow, type PreflightReport, PreflightReportSchema, REPORT_FORMAT, REPORT_VERSION } from '../../../shared/preflight.ts';
+import { TetherError } from '#contract/errors';
+import { type CheckRow, type PreflightReport, PreflightReportSchema, REPORT_FORMAT, REPORT_VERSION } from '#contract/preflight';
 import { describeHostMapEntry } from './host-map.ts';
 import type { PreflightRun } from './run.ts';
 import { judgeProduct, judgeRows } from './verdict.ts';
 
 /**
  * The pre-flight report: one versioned JSON document (what the console exports and the
- * CLI prints with --json; its schema is in src/shared/preflight.ts), and a plain-text
+ * CLI prints with --json; its schema is in contract/preflight.ts), and a plain-text
  * rendering for a terminal. The printable HTML is in report-html.ts. No Node imports.
  */
 

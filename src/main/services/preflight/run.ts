@@ -1,8 +1,8 @@
-import { TetherError } from '../../../shared/errors.ts';
-import type { CheckRow } from '../../../shared/preflight.ts';
+import { TetherError } from '#contract/errors';
+import type { CheckRow } from '#contract/preflight';
 import type { HostMap } from './host-map.ts';
 import { probeTarget } from './probe.ts';
-import type { PreflightProfile, PreflightTarget } from '../../../shared/preflight.ts';
+import type { PreflightProfile, PreflightTarget } from '#contract/preflight';
 import { parsePreflightProfile, resolveTargets } from './profiles.ts';
 import { type PreflightProxy, proxyEndpoint } from './proxy-tunnel.ts';
 import { TrustStore } from './trust.ts';

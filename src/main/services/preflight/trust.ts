@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { TetherError } from '../../../shared/errors.ts';
+import { TetherError } from '#contract/errors';
 
 /**
  * The roots a device would trust: the system's (Node's bundled Mozilla store) plus CAs

@@ -1,5 +1,5 @@
-import type { CheckRow, ProblemKind, ProductStatus, ProductVerdict, RowLevel, RowVerdict } from '../../../shared/preflight.ts';
-import { PRODUCT_STATUS_LABELS } from '../../../shared/preflight.ts';
+import type { CheckRow, ProblemKind, ProductStatus, ProductVerdict, RowLevel, RowVerdict } from '#contract/preflight';
+import { PRODUCT_STATUS_LABELS } from '#contract/preflight';
 
 /**
  * What the checks mean for the product, in lines a hospital's IT manager can act on.

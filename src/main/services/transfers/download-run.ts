@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { TransferAck } from '../../../shared/api/transfers.ts';
-import { TetherError } from '../../../shared/errors.ts';
-import { TRANSFER_HEADERS } from '../../../shared/protocol/transfers.ts';
-import { type CheckedChunk, receiveInOrder } from '../../../shared/node/receive-in-order.ts';
-import { PARTIAL_SUFFIX, type TransferManifest, chunkRange, chunksWithin } from '../../../shared/transfers.ts';
+import type { TransferAck } from '#contract/api/transfers';
+import { TetherError } from '#contract/errors';
+import { TRANSFER_HEADERS } from '#contract/protocol/transfers';
+import { type CheckedChunk, receiveInOrder } from '#node-lib/receive-in-order';
+import { PARTIAL_SUFFIX, type TransferManifest, chunkRange, chunksWithin } from '#contract/transfers';
 import { PartialDownload, commitDownload, removeIfPresent } from './local-files.ts';
 import type { TransferRun } from './transfer-run.ts';
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { type FileHandle, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { TetherError } from '../../../shared/errors.ts';
-import { GrowingFileHash } from '../../../shared/node/file-manifest.ts';
-import { fsyncDirectory } from '../../../shared/node/files.ts';
-import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '../../../shared/transfers.ts';
+import { TetherError } from '#contract/errors';
+import { GrowingFileHash } from '#node-lib/file-manifest';
+import { fsyncDirectory } from '#node-lib/files';
+import { PARTIAL_SUFFIX, type TransferManifest, chunkRange } from '#contract/transfers';
 
 
 /**

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { TetherError } from '../../../shared/errors.ts';
-import { fileManifest } from '../../../shared/node/file-manifest.ts';
-import { TRANSFER_CHUNK_BYTES, type TransferManifest } from '../../../shared/transfers.ts';
+import { TetherError } from '#contract/errors';
+import { fileManifest } from '#node-lib/file-manifest';
+import { TRANSFER_CHUNK_BYTES, type TransferManifest } from '#contract/transfers';
 
 /** A manifest with the file state it was computed from (an upload resumes only on the same file). */
 export interface HashedFile {
@@ -11,7 +11,7 @@ export interface HashedFile {
 
 /**
  * Reads a local file and declares it: its size, the SHA-256 of the whole file and of every
- * chunk (src/shared/node/file-manifest.ts). Memory stays flat whatever the size. A file
+ * chunk (node-lib/file-manifest.ts). Memory stays flat whatever the size. A file
  * that changes while it is read is refused: its manifest would describe neither version.
  */
 export async function computeManifest(

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { TransferDetail, TransferView } from '../../../shared/api/transfers.ts';
-import type { TransferStage } from '../../../shared/ipc.ts';
+import type { TransferDetail, TransferView } from '#contract/api/transfers';
+import type { TransferStage } from '#contract/ipc';
 import type { TransferRecord } from './transfer-store.ts';
 import type { TusTarget } from './tus-upload.ts';
 

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { TransferErrorSchema } from '../../../shared/api/transfers.ts';
-import { writeFileAtomic } from '../../../shared/node/files.ts';
-import { Sha256HexSchema, TERMINAL_TRANSFER_STATES, TransferDirectionSchema, TransferStateSchema } from '../../../shared/transfers.ts';
+import { TransferErrorSchema } from '#contract/api/transfers';
+import { writeFileAtomic } from '#node-lib/files';
+import { Sha256HexSchema, TERMINAL_TRANSFER_STATES, TransferDirectionSchema, TransferStateSchema } from '#contract/transfers';
 
 /**
  * What the console remembers of a transfer across restarts: one small JSON file per

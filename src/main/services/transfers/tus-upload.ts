@@ -1,8 +1,8 @@
 import type https from 'node:https';
 import { type DetailedError, Upload } from 'tus-js-client';
-import { TetherError, parseErrorBody } from '../../../shared/errors.ts';
-import { FileUploadStack, fileSlices } from '../../../shared/node/file-slices.ts';
-import { TRANSFER_PATCH_CHUNKS } from '../../../shared/transfers.ts';
+import { TetherError, parseErrorBody } from '#contract/errors';
+import { FileUploadStack, fileSlices } from '#node-lib/file-slices';
+import { TRANSFER_PATCH_CHUNKS } from '#contract/transfers';
 
 /** What an upload needs of the console's server connection. */
 export interface TusTarget {

@@ -1,5 +1,5 @@
-import { type TransferView, TransferViewSchema } from '../../../shared/api/transfers.ts';
-import { TetherError } from '../../../shared/errors.ts';
+import { type TransferView, TransferViewSchema } from '#contract/api/transfers';
+import { TetherError } from '#contract/errors';
 import { computeManifest, statFile } from './manifest.ts';
 import type { TransferRun } from './transfer-run.ts';
 import { tusUpload } from './tus-upload.ts';

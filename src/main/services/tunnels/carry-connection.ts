@@ -1,7 +1,7 @@
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
-import { TetherError, parseErrorBody } from '../../../shared/errors.ts';
+import { TetherError, parseErrorBody } from '#contract/errors';
 
 /** What crosses one tunnel's local port, counted as it passes. */
 export interface ConnectionMeter {

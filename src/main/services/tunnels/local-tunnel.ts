@@ -3,12 +3,12 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import type { z } from 'zod';
-import { TunnelTicketSchema, TunnelViewSchema, type TunnelTicket, type TunnelView } from '../../../shared/api/tunnels.ts';
-import { type BackoffPolicy, backoffDelay } from '../../../shared/backoff.ts';
-import { TetherError } from '../../../shared/errors.ts';
-import type { TunnelItem, TunnelLinkState } from '../../../shared/ipc.ts';
-import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '../../../shared/node/tunnel-link.ts';
-import { TUNNEL_END_CAUSE_TEXT, TUNNEL_WIRE, tunnelConsolePath } from '../../../shared/tunnels.ts';
+import { TunnelTicketSchema, TunnelViewSchema, type TunnelTicket, type TunnelView } from '#contract/api/tunnels';
+import { type BackoffPolicy, backoffDelay } from '#contract/backoff';
+import { TetherError } from '#contract/errors';
+import type { TunnelItem, TunnelLinkState } from '#contract/ipc';
+import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '#node-lib/tunnel-link';
+import { TUNNEL_END_CAUSE_TEXT, TUNNEL_WIRE, tunnelConsolePath } from '#contract/tunnels';
 import { type ServerTarget, createHttpsAgent } from '../http-agent.ts';
 import { carryConnection } from './carry-connection.ts';
 

@@ -1,8 +1,8 @@
-import { OpenTunnelResponseSchema, TunnelViewSchema } from '../../../shared/api/tunnels.ts';
-import type { LiveEvent } from '../../../shared/api/live.ts';
-import type { BackoffPolicy } from '../../../shared/backoff.ts';
-import { TetherError } from '../../../shared/errors.ts';
-import type { TunnelItem } from '../../../shared/ipc.ts';
+import { OpenTunnelResponseSchema, TunnelViewSchema } from '#contract/api/tunnels';
+import type { LiveEvent } from '#contract/api/live';
+import type { BackoffPolicy } from '#contract/backoff';
+import { TetherError } from '#contract/errors';
+import type { TunnelItem } from '#contract/ipc';
 import { Throttle } from '../transfers/progress.ts';
 import { LocalTunnel, type TunnelServerLink } from './local-tunnel.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { TetherError } from '../../../shared/errors.ts';
+import { TetherError } from '#contract/errors';
 import type { TunnelManager } from './tunnel-manager.ts';
 
 export interface TunnelTerminalsOptions {

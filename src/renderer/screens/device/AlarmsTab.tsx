@@ -1,6 +1,6 @@
 import { Button, Table, Text, Tooltip } from '@mantine/core';
 import { useState } from 'react';
-import type { Alarm } from '../../../shared/api/fleet.ts';
+import type { Alarm } from '#contract/api/fleet';
 import { SeverityBadge } from '../../components/SeverityBadge.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { actionBlockedReason } from '../../lib/permissions.ts';

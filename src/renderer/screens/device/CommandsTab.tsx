@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Code, Group, Loader, Table, Text, Tooltip } from '@mantine/core';
 import { useState } from 'react';
-import type { CommandView } from '../../../shared/api/commands.ts';
-import type { CommandName } from '../../../shared/protocol/commands.ts';
+import type { CommandView } from '#contract/api/commands';
+import type { CommandName } from '#contract/protocol/commands';
 import { commandLabel, formatCommandResult } from '../../lib/format.ts';
 import { notifyError } from '../../lib/notify.ts';
 import { actionBlockedReason } from '../../lib/permissions.ts';

@@ -1,7 +1,7 @@
 import { Alert, Group, Loader, Paper, Select, Table, Text } from '@mantine/core';
 import { type KeyboardEvent, useEffect, useMemo } from 'react';
-import type { DeviceDetail } from '../../../shared/api/fleet.ts';
-import { type DataItemDefinition, DEVICE_MODELS } from '../../../shared/device-models.ts';
+import type { DeviceDetail } from '#contract/api/fleet';
+import { type DataItemDefinition, DEVICE_MODELS } from '#contract/device-models';
 import { DataChart } from '../../components/DataChart.tsx';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
 import { formatDataValue } from '../../lib/format.ts';

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { DeviceDetail } from '../../../shared/api/fleet.ts';
+import type { DeviceDetail } from '#contract/api/fleet';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatDateTime } from '../../lib/time-format.ts';

@@ -1,8 +1,8 @@
 import { Alert, Button, Group, Loader, Paper, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
-import type { DeviceDetail } from '../../../shared/api/fleet.ts';
-import { DEVICE_MODELS } from '../../../shared/device-models.ts';
-import type { OperatorState } from '../../../shared/ipc.ts';
+import type { DeviceDetail } from '#contract/api/fleet';
+import { DEVICE_MODELS } from '#contract/device-models';
+import type { OperatorState } from '#contract/ipc';
 import { Countdown } from '../../components/Countdown.tsx';
 import { notifyError, notifySuccess } from '../../lib/notify.ts';
 import { scopeList } from '../../lib/session-format.ts';

@@ -1,5 +1,5 @@
 import { NumberInput, Select, Switch, Text, TextInput } from '@mantine/core';
-import type { DataItemDefinition } from '../../../shared/device-models.ts';
+import type { DataItemDefinition } from '#contract/device-models';
 import { type FieldValue, type FormValues, type SchemaField, valueTypeOf } from '../../lib/schema-form.ts';
 
 interface DiagnosticFormProps {

@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Code, Group, Progress, Table, Text } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import type { CommandView } from '../../../shared/api/commands.ts';
-import { TERMINAL_COMMAND_STATES } from '../../../shared/common.ts';
+import type { CommandView } from '#contract/api/commands';
+import { TERMINAL_COMMAND_STATES } from '#contract/common';
 import { OutputLog } from '../../components/OutputLog.tsx';
 import { describeError } from '../../lib/error-messages.ts';
 import { commandLabel, formatDiagnosticResult } from '../../lib/format.ts';

@@ -1,8 +1,8 @@
 import { Alert, Anchor, Breadcrumbs, Button, Checkbox, FileButton, Group, Loader, Modal, Table, Text } from '@mantine/core';
 import { type DragEvent, useEffect, useState } from 'react';
-import type { DeviceDetail } from '../../../shared/api/fleet.ts';
-import type { SessionView } from '../../../shared/api/sessions.ts';
-import type { FileEntry } from '../../../shared/transfers.ts';
+import type { DeviceDetail } from '#contract/api/fleet';
+import type { SessionView } from '#contract/api/sessions';
+import type { FileEntry } from '#contract/transfers';
 import { FileIcon, FolderIcon } from '../../components/icons.tsx';
 import { formatBytes } from '../../lib/format.ts';
 import { uploadSourceOf } from '../../lib/local-files.ts';

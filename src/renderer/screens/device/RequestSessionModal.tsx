@@ -1,7 +1,7 @@
 import { Checkbox, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import { CreateSessionRequestSchema, type SessionView } from '../../../shared/api/sessions.ts';
-import { SESSION_SCOPES, type SessionScope, SessionScopeSchema } from '../../../shared/sessions.ts';
+import { CreateSessionRequestSchema, type SessionView } from '#contract/api/sessions';
+import { SESSION_SCOPES, type SessionScope, SessionScopeSchema } from '#contract/sessions';
 import { describeError } from '../../lib/error-messages.ts';
 import { SCOPE_LABELS } from '../../lib/session-format.ts';
 import { useServiceSessions } from '../../stores/context.ts';

@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Group, Loader, Popover, Select, Stack, Text, Tooltip } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import type { DeviceDetail } from '../../../shared/api/fleet.ts';
-import type { SessionView } from '../../../shared/api/sessions.ts';
+import type { DeviceDetail } from '#contract/api/fleet';
+import type { SessionView } from '#contract/api/sessions';
 import { Countdown } from '../../components/Countdown.tsx';
 import { actionBlockedReason } from '../../lib/permissions.ts';
 import { SCOPE_LABELS, connectedPeople } from '../../lib/session-format.ts';

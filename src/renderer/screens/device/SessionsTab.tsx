@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Loader, Table, Text } from '@mantine/core';
 import { Fragment, useState } from 'react';
-import type { SessionView } from '../../../shared/api/sessions.ts';
-import type { ServiceSessionState } from '../../../shared/sessions.ts';
+import type { SessionView } from '#contract/api/sessions';
+import type { ServiceSessionState } from '#contract/sessions';
 import { ChevronDownIcon } from '../../components/icons.tsx';
 import { SESSION_STATE_LABELS, endCauseSentence, scopeList, timelineDetail, timelineEventLabel } from '../../lib/session-format.ts';
 import { formatDateTime, formatTime } from '../../lib/time-format.ts';

@@ -1,10 +1,10 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, Loader, NativeSelect, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import type { DeviceDetail } from '../../../shared/api/fleet.ts';
-import type { SessionView } from '../../../shared/api/sessions.ts';
-import { DEVICE_MODELS } from '../../../shared/device-models.ts';
-import type { TunnelItem } from '../../../shared/ipc.ts';
-import type { TunnelTarget } from '../../../shared/tunnels.ts';
+import type { DeviceDetail } from '#contract/api/fleet';
+import type { SessionView } from '#contract/api/sessions';
+import { DEVICE_MODELS } from '#contract/device-models';
+import type { TunnelItem } from '#contract/ipc';
+import type { TunnelTarget } from '#contract/tunnels';
 import { TunnelTerminal } from '../../components/TunnelTerminal.tsx';
 import { describeError } from '../../lib/error-messages.ts';
 import { notifyError } from '../../lib/notify.ts';

@@ -1,4 +1,4 @@
-import type { CommandState } from '../../../shared/common.ts';
+import type { CommandState } from '#contract/common';
 
 /** The colour of a command state's badge, the same in the Commands and Diagnostics tabs. */
 export const COMMAND_STATE_COLORS: Readonly<Record<CommandState, string>> = {

@@ -1,5 +1,5 @@
-import type { DeviceDetail } from '../../../shared/api/fleet.ts';
-import type { SessionView } from '../../../shared/api/sessions.ts';
+import type { DeviceDetail } from '#contract/api/fleet';
+import type { SessionView } from '#contract/api/sessions';
 import { type ScopedWork, scopeBlockedReason } from '../../lib/session-format.ts';
 import { useServiceSessions, useSession } from '../../stores/context.ts';
 import { openSessionOf } from '../../stores/service-session-reducers.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceSignal, DiagnosticContext } from '../../../../agent-sim/agent/device.ts';
 import { type SimulatedDevice, createSimulatedDevice } from '../../../../agent-sim/devices/index.ts';
-import { DEVICE_MODELS, DEVICE_MODEL_IDS, type DeviceModelId } from '../../../../src/shared/device-models.ts';
-import { DIAGNOSTIC_CATALOG, diagnosticsFor, type DiagnosticName } from '../../../../src/shared/protocol/diagnostics.ts';
+import { DEVICE_MODELS, DEVICE_MODEL_IDS, type DeviceModelId } from '#contract/device-models';
+import { DIAGNOSTIC_CATALOG, diagnosticsFor, type DiagnosticName } from '#contract/protocol/diagnostics';
 
 /** Typical parameters per diagnostic (the catalog's defaults fill in the rest). */
 const PARAMS: Readonly<Record<DiagnosticName, Record<string, unknown>>> = {

@@ -1,7 +1,7 @@
 import type { DeviceSignal } from '../../../../agent-sim/agent/device.ts';
 import { type SimulatedDevice, createSimulatedDevice } from '../../../../agent-sim/devices/index.ts';
-import { DEVICE_MODELS, type DeviceModelId } from '../../../../src/shared/device-models.ts';
-import type { AlarmReport, EventReport } from '../../../../src/shared/protocol/poll.ts';
+import { DEVICE_MODELS, type DeviceModelId } from '#contract/device-models';
+import type { AlarmReport, EventReport } from '#contract/protocol/poll';
 
 /** Monday 6 January 2025, 09:00 UTC: working hours, so the server models are busy. */
 export const START = Date.UTC(2025, 0, 6, 9, 0);

@@ -10,8 +10,8 @@ import { LocalAuditFile } from '../../../../agent-sim/agent/local-audit.ts';
 import { type SimulatedDevice, createSimulatedDevice } from '../../../../agent-sim/devices/index.ts';
 import { writeLogBundle } from '../../../../agent-sim/devices/log-bundle.ts';
 import { SeededRandom } from '../../../../agent-sim/devices/random.ts';
-import { DEVICE_MODELS, DEVICE_MODEL_IDS, type DeviceModelId } from '../../../../src/shared/device-models.ts';
-import { DIAGNOSTIC_CATALOG } from '../../../../src/shared/protocol/diagnostics.ts';
+import { DEVICE_MODELS, DEVICE_MODEL_IDS, type DeviceModelId } from '#contract/device-models';
+import { DIAGNOSTIC_CATALOG } from '#contract/protocol/diagnostics';
 import { waitFor } from '../../../helpers/wait.ts';
 
 /** The simulated devices' file trees: seeded once, the same for the same serial and time, cheap. */

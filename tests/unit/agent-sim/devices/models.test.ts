@@ -11,9 +11,9 @@ import {
   type DeviceFault,
   type InjectorModelId,
 } from '../../../../agent-sim/devices/index.ts';
-import type { DataValue } from '../../../../src/shared/common.ts';
-import { DEVICE_MODELS, DEVICE_MODEL_IDS, type DeviceKind, type DeviceModelId } from '../../../../src/shared/device-models.ts';
-import { AlarmReportSchema, DataItemReportSchema, EventReportSchema } from '../../../../src/shared/protocol/poll.ts';
+import type { DataValue } from '#contract/common';
+import { DEVICE_MODELS, DEVICE_MODEL_IDS, type DeviceKind, type DeviceModelId } from '#contract/device-models';
+import { AlarmReportSchema, DataItemReportSchema, EventReportSchema } from '#contract/protocol/poll';
 import { isRaised, onFakeClock } from './fake-clock.ts';
 
 const ALARM_FOR_FAULT: Readonly<Record<DeviceKind, Partial<Record<DeviceFault, string>>>> = {

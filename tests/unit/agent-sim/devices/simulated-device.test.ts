@@ -7,7 +7,7 @@ import {
   type ThresholdRule,
   numberAt,
 } from '../../../../agent-sim/devices/simulated-device.ts';
-import type { AlarmReport } from '../../../../src/shared/protocol/poll.ts';
+import type { AlarmReport } from '#contract/protocol/poll';
 
 /** A server whose CPU follows a script, to exercise the base class's alarm rules. */
 class ScriptedServer extends SimulatedDevice {

@@ -8,9 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_LIST_ENTRIES, createDeviceFiles, type DeviceFilesOptions } from '../../../../agent-sim/agent/files/device-files.ts';
 import type { DeviceFiles } from '../../../../agent-sim/agent/files/types.ts';
 import { LocalAuditFile, verifyLocalAudit, type LocalAuditEntry } from '../../../../agent-sim/agent/local-audit.ts';
-import { DEVICE_MODELS } from '../../../../src/shared/device-models.ts';
-import { type ErrorCode, TetherError } from '../../../../src/shared/errors.ts';
-import { PARTIAL_SUFFIX } from '../../../../src/shared/transfers.ts';
+import { DEVICE_MODELS } from '#contract/device-models';
+import { type ErrorCode, TetherError } from '#contract/errors';
+import { PARTIAL_SUFFIX } from '#contract/transfers';
 
 /**
  * The agent's door to device files over a real folder tree: a stellant-flex device

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createDeviceFiles } from '../../../../agent-sim/agent/files/device-files.ts';
 import { registerFileHandlers } from '../../../../agent-sim/agent/handlers.ts';
 import { LocalAuditFile, type LocalAuditEntry } from '../../../../agent-sim/agent/local-audit.ts';
-import { FILE_COMMANDS } from '../../../../src/shared/protocol/files.ts';
-import { CommandUpdateSchema } from '../../../../src/shared/protocol/poll.ts';
+import { FILE_COMMANDS } from '#contract/protocol/files';
+import { CommandUpdateSchema } from '#contract/protocol/poll';
 import { waitFor } from '../../../helpers/wait.ts';
 import { type SessionRig, diagnostic, rigsForEachTest, signGrant } from '../session-harness.ts';
 

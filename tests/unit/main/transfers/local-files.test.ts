@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { PartialDownload, commitDownload, freeDestination, numberedName, safeFileName } from '../../../../src/main/services/transfers/local-files.ts';
-import { PARTIAL_SUFFIX, type TransferManifest } from '../../../../src/shared/transfers.ts';
+import { PARTIAL_SUFFIX, type TransferManifest } from '#contract/transfers';
 
 const CHUNK = 64 * 1024;
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeManifest, statFile } from '../../../../src/main/services/transfers/manifest.ts';
-import { TetherError } from '../../../../src/shared/errors.ts';
-import { TransferManifestSchema } from '../../../../src/shared/transfers.ts';
+import { TetherError } from '#contract/errors';
+import { TransferManifestSchema } from '#contract/transfers';
 
 const CHUNK = 64 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'tether-manifest-'));

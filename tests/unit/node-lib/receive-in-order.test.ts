@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CheckedChunk, type InOrderReceiver, RECEIVE_BUFFERS, receiveInOrder } from '../../../src/shared/node/receive-in-order.ts';
+import { type CheckedChunk, type InOrderReceiver, RECEIVE_BUFFERS, receiveInOrder } from '#node-lib/receive-in-order';
 
 /** A chunk fetch the test settles by hand: it starts arriving, then ends with its bytes or a failed check. */
 interface Fetch {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FileRange, FileUploadStack, UPLOAD_READ_BUFFERS, UPLOAD_READ_BYTES, fileSlices } from '../../../src/shared/node/file-slices.ts';
+import { FileRange, FileUploadStack, UPLOAD_READ_BUFFERS, UPLOAD_READ_BYTES, fileSlices } from '#node-lib/file-slices';
 import { createCertificateAuthority, issueCertificate } from '../../helpers/tls-targets.ts';
 
 const MiB = 1024 * 1024;

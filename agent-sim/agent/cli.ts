@@ -1,20 +1,18 @@
-#!/usr/bin/env node
 /**
- * `npm run agent -- --server URL --ca FILE --data-dir DIR [--enroll CODE] ...`: one device
- * agent driving one simulated device, under a supervisor that restarts it if it dies.
- * (On real equipment the same core drives the device's own adapter.)
+ * The agent's command line (`--server URL --ca FILE --data-dir DIR [--enroll CODE] ...`):
+ * one device agent driving the device a program plugs in, under a supervisor that restarts
+ * it if it dies. `agent-sim/sim-agent.ts` (`npm run agent`) plugs in a simulated device;
+ * on real equipment the same core drives the device's own adapter.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
-import { backoffDelay } from '../../src/shared/backoff.ts';
-import { TetherError } from '../../src/shared/errors.ts';
-import { isDeviceModelId } from '../../src/shared/device-models.ts';
-import { DEVICE_FILES_FOLDER, createSimulatedDevice } from '../devices/index.ts';
+import { backoffDelay } from '#contract/backoff';
+import { TetherError } from '#contract/errors';
+import { isDeviceModelId } from '#contract/device-models';
 import { Agent } from './agent.ts';
+import type { DevicePlug, PluggedDevice } from './device.ts';
 import { parseAgentConfig, proxyFromEnv } from './config.ts';
 import { Supervisor } from './supervisor.ts';
 
@@ -42,7 +40,7 @@ function fail(message: string): never {
   throw new TetherError('CONFIG_INVALID', message);
 }
 
-async function runAgent(values: Record<string, string | boolean | undefined>): Promise<void> {
+async function runAgent(values: Record<string, string | boolean | undefined>, plug: DevicePlug): Promise<void> {
   const log = pino({ level: process.env.TETHER_LOG_LEVEL ?? 'info' });
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const server = str('server') ?? fail('--server is required');
@@ -76,7 +74,7 @@ async function runAgent(values: Record<string, string | boolean | undefined>): P
   const modelId = str('model') ?? credentials?.modelId ?? fail('--model is required for a first enrollment');
   if (!isDeviceModelId(modelId)) fail(`unknown model "${modelId}"`);
   const serial = str('serial') ?? credentials?.serial ?? fail('--serial is required for a first enrollment');
-  const device = createSimulatedDevice({ modelId, serial, filesDir: join(dataDir, DEVICE_FILES_FOLDER) });
+  const device = plug.create({ modelId, serial, dataDir });
   const code = str('enroll');
   if (code && credentials) {
     log.info({ deviceId: credentials.deviceId }, 'already enrolled; --enroll ignored (delete credentials.json to enroll again)');
@@ -100,7 +98,7 @@ async function runAgent(values: Record<string, string | boolean | undefined>): P
 /** Enrolls, retrying while the server is unreachable; a refused code is final. */
 async function enrollWithRetry(
   config: ReturnType<typeof parseAgentConfig>,
-  device: ReturnType<typeof createSimulatedDevice>,
+  device: PluggedDevice,
   code: string,
   log: Logger,
 ) {
@@ -118,7 +116,16 @@ async function enrollWithRetry(
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+/** What a program gives the agent's command line. */
+export interface AgentCliOptions {
+  /** The equipment the agent drives. */
+  device: DevicePlug;
+  /** The entry file the supervisor runs again (with `--no-supervisor`) as the supervised agent. */
+  entry: string;
+}
+
+/** Runs the agent's command line; resolves to the exit code, or -1 while the agent runs on. */
+export async function runAgentCli(argv: string[], options: AgentCliOptions): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
@@ -132,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!parsed.values['no-supervisor']) {
     // Supervise a copy of ourselves; it enrolls (if asked) once, then only runs.
-    const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--no-supervisor'];
+    const childArgs = [...process.execArgv, options.entry, ...argv, '--no-supervisor'];
     const supervisor = new Supervisor({
       command: process.execPath,
       args: childArgs,
@@ -146,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
     return supervisor.done;
   }
   try {
-    await runAgent(parsed.values);
+    await runAgent(parsed.values, options.device);
     return -1;
   } catch (err) {
     if (err instanceof TetherError) {
@@ -156,13 +163,3 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 }
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (err: unknown) => {
-    process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);

@@ -3,11 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type QuickJSWASMModule, getQuickJS } from '@tootallnate/quickjs-emscripten';
 import { createPacResolver } from 'pac-resolver';
-import { TetherError } from '../errors.ts';
-import type { ProxySettings, ProxySignIn } from '../proxy.ts';
+import { TetherError } from '#contract/errors';
+import type { ProxySettings, ProxySignIn } from '#contract/proxy';
 
 /**
- * Which proxy for a URL, from proxy settings of the shape in src/shared/proxy.ts: the
+ * Which proxy for a URL, from proxy settings of the shape in contract/proxy.ts: the
  * console and the agent both resolve with this (the console adds its vault, the agent its
  * configuration file). Node only; PAC scripts run in QuickJS, never in Node's own engine.
  */

@@ -4,8 +4,8 @@ import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { ErrorBodySchema, TetherError } from '../errors.ts';
-import { TUNNEL_WIRE, type RelayEndpoint, type TunnelPath } from '../tunnels.ts';
+import { ErrorBodySchema, TetherError } from '#contract/errors';
+import { TUNNEL_WIRE, type RelayEndpoint, type TunnelPath } from '#contract/tunnels';
 import { describeConnectionError, proxyRefusal } from './connection-errors.ts';
 
 /**

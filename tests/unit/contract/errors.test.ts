@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, ErrorBodySchema, HTTP_STATUS_BY_CODE, TetherError, parseErrorBody } from '../../../src/shared/errors.ts';
+import { ERROR_CODES, ErrorBodySchema, HTTP_STATUS_BY_CODE, TetherError, parseErrorBody } from '#contract/errors';
 
 describe('errors', () => {
   it('gives every error code an HTTP status in the 4xx or 5xx range', () => {

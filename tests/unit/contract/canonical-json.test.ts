@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../src/shared/canonical-json.ts';
+import { canonicalJson } from '#contract/canonical-json';
 
 describe('canonicalJson', () => {
   it('gives the same text whatever order the keys were added in', () => {

@@ -1,4 +1,4 @@
-import { TetherError } from '../errors.ts';
+import { TetherError } from '#contract/errors';
 
 /** TLS verification failures: the far end is not who the pinned CA says it should be. */
 export const CERT_ERROR_CODES: ReadonlySet<string> = new Set([

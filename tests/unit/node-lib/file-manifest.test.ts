@@ -3,8 +3,8 @@ import { appendFileSync, mkdtempSync, openSync, writeFileSync, writeSync, closeS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GrowingFileHash, fileManifest } from '../../../src/shared/node/file-manifest.ts';
-import { TetherError } from '../../../src/shared/errors.ts';
+import { GrowingFileHash, fileManifest } from '#node-lib/file-manifest';
+import { TetherError } from '#contract/errors';
 
 const MiB = 1024 * 1024;
 const CHUNK = 4 * MiB;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../../src/shared/backoff.ts';
+import { backoffDelay } from '#contract/backoff';
 
 const policy = { baseMs: 100, maxMs: 10_000 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChainVerifier, GENESIS_HASH, chainHash, type ChainLink } from '../../../src/shared/node/hash-chain.ts';
+import { ChainVerifier, GENESIS_HASH, chainHash, type ChainLink } from '#node-lib/hash-chain';
 
 /** Builds a valid chain of `n` links whose content is `{ seq, action }`. */
 function buildChain(n: number): ChainLink[] {

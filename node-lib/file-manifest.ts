@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { TetherError } from '../errors.ts';
-import { chunkCount, type TransferManifest } from '../transfers.ts';
+import { TetherError } from '#contract/errors';
+import { chunkCount, type TransferManifest } from '#contract/transfers';
 
 /** Bytes read at a time, into one reused buffer (fresh large buffers cost more than hashing them). */
 const READ_BYTES = 1024 * 1024;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../canonical-json.ts';
+import { canonicalJson } from '#contract/canonical-json';
 
 /** The `prev` of the first entry of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
