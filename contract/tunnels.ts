@@ -83,10 +83,6 @@ export const TUNNEL_WIRE = {
   goawaySessionEnded: 'SESSION_ENDED',
 } as const;
 
-/** Paths of the upgrade requests; the same path on the relay port and, as a WebSocket, on the API port. */
-export const tunnelConsolePath = (tunnelId: string): string => `/api/v1/tunnels/${encodeURIComponent(tunnelId)}/link`;
-export const tunnelAgentPath = (tunnelId: string): string => `/agent/v1/tunnels/${encodeURIComponent(tunnelId)}/link`;
-
 /** Where a leg may reach the relay: its own port first, the WebSocket on the API port if that fails. */
 export const RelayEndpointSchema = z.object({
   /** Host name of the relay (the server's, as the client knows it). */

@@ -41,7 +41,7 @@ export interface TunnelLinkRoute {
 
 export interface TunnelLinkOptions extends TunnelLinkRoute {
   relay: RelayEndpoint;
-  /** tunnelConsolePath(id) or tunnelAgentPath(id). */
+  /** The link route's path: `tunnels.link` of the console API or of the agent protocol (contract/http). */
   path: string;
   headers: Record<string, string>;
   /** The pinned server CA. */

@@ -1,46 +1,49 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifyRateLimit from '@fastify/rate-limit';
-import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino, type Logger } from 'pino';
 import { TetherError } from '#contract/errors';
-import { API_PREFIX, HealthResponseSchema } from '#contract/api/index';
+import { AGENT_ROUTES, type AgentRoutes } from '#contract/http/agent-routes';
+import { API_ROUTES, type ApiRoutes } from '#contract/http/api-routes';
 import type { ServerConfig } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { openSqliteStore } from './store/database.ts';
 import { InProcessBus, type Bus } from './bus/bus.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { auditRoutes } from './audit/routes.ts';
+import { auditHandlers } from './audit/routes.ts';
 import { loadOrCreatePki } from './pki/pki.ts';
 import { AccessTokenIssuer } from './auth/tokens.ts';
 import { AuthService } from './auth/auth-service.ts';
-import { authRoutes } from './auth/routes.ts';
+import { authHandlers } from './auth/routes.ts';
 import { UsersService } from './users/users-service.ts';
-import { userRoutes } from './users/routes.ts';
+import { userHandlers } from './users/routes.ts';
 import { FleetService } from './devices/fleet-service.ts';
-import { fleetRoutes } from './devices/routes.ts';
+import { fleetHandlers } from './devices/routes.ts';
 import { HistoryPruner } from './devices/history-pruner.ts';
 import { sweepMissingDevices } from './devices/status-monitor.ts';
 import { CommandService } from './commands/command-service.ts';
-import { commandRoutes } from './commands/routes.ts';
-import { agentRoutes } from './agent-api/routes.ts';
+import { commandHandlers } from './commands/routes.ts';
+import { agentHandlers } from './agent-api/routes.ts';
 import { PollRegistry } from './agent-api/poll-registry.ts';
-import { liveRoutes } from './live/routes.ts';
+import { deviceOf, requireDevice } from './agent-api/device-auth.ts';
+import { liveHandlers } from './live/routes.ts';
 import { GrantIssuer } from './sessions/grants.ts';
 import { SessionService } from './sessions/session-service.ts';
-import { sessionRoutes } from './sessions/routes.ts';
+import { sessionHandlers } from './sessions/routes.ts';
 import { TransferService } from './transfers/transfer-service.ts';
 import { FileLister } from './transfers/file-list.ts';
-import { transferRoutes } from './transfers/routes.ts';
-import { agentTransferRoutes } from './transfers/agent-routes.ts';
+import { transferHandlers } from './transfers/routes.ts';
+import { agentTransferHandlers } from './transfers/agent-routes.ts';
 import { EncryptedSpoolStore } from './transfers/spool-store.ts';
-import { createTusServers, uploadRoutes } from './transfers/uploads.ts';
-import { authenticateDevice } from './agent-api/device-auth.ts';
+import { createTusServers, uploadHandler } from './transfers/uploads.ts';
 import { TunnelService } from './tunnels/tunnel-service.ts';
-import { agentTunnelRoutes, tunnelRoutes } from './tunnels/routes.ts';
+import { agentTunnelHandlers, tunnelHandlers } from './tunnels/routes.ts';
 import { installErrorHandling, clientIp } from './http/errors.ts';
+import { principalOf, requireCapability } from './http/auth-hook.ts';
+import { metaHandlers } from './http/meta-routes.ts';
+import { type CallerChecks, type RouteHandlers, registerRoutes, requireTableRoutes } from './http/routes.ts';
 import { startJob } from './jobs.ts';
 import { TETHER_VERSION } from '#node-lib/version';
 
@@ -123,13 +126,6 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'Tether API', version: TETHER_VERSION, description: 'Console API (/api/v1) and agent protocol (/agent/v1).' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-    transform: jsonSchemaTransform,
-  });
   await app.register(fastifyRateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) =>
@@ -137,30 +133,31 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
-  await app.register(async (api) => {
-    api.get('/health', { schema: { tags: ['meta'], summary: 'Liveness and version', response: { 200: HealthResponseSchema } } }, async () => ({ status: 'ok' as const, version: TETHER_VERSION, relay: tunnels.advertisedPorts }));
-    api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    await api.register(authRoutes(ctx, auth));
-    await api.register(userRoutes(auth, users));
-    await api.register(fleetRoutes(auth, fleet));
-    await api.register(commandRoutes(auth, commands));
-    await api.register(sessionRoutes(auth, sessions, fleet));
-    await api.register(transferRoutes(auth, transfers, new FileLister(ctx, fleet, commands)));
-    await api.register(uploadRoutes(tus.console, tus.store, async (request, transferId) => {
-      const principal = await auth.authenticate(request.headers.authorization);
-      await transfers.authorizeUpload({ kind: 'console', principal, ip: clientIp(request) }, transferId);
-    }, ['transfers']));
-    await api.register(tunnelRoutes(auth, tunnels));
-    await api.register(auditRoutes(auth, ctx.audit));
-    await api.register(liveRoutes(auth, bus));
-  }, { prefix: API_PREFIX });
-  await app.register(agentRoutes(ctx, { commands, sessions, grants, polls, history }));
-  await app.register(agentTransferRoutes(ctx, transfers));
-  await app.register(uploadRoutes(tus.agent, tus.store, async (request, transferId) => {
-    const device = await authenticateDevice(ctx, request);
-    await transfers.authorizeUpload({ kind: 'agent', device, ip: clientIp(request) }, transferId);
-  }, ['agent']), { prefix: '/agent/v1' });
-  await app.register(agentTunnelRoutes(tunnels), { prefix: '/agent/v1' });
+  const checks: CallerChecks = { user: (capability) => requireCapability(auth, capability), device: requireDevice(ctx) };
+  requireTableRoutes(app, [API_ROUTES.prefix, AGENT_ROUTES.prefix]);
+  const apiHandlers = {
+    ...metaHandlers(ctx.version, () => tunnels.advertisedPorts),
+    ...liveHandlers(auth, bus),
+    ...authHandlers(ctx, auth),
+    ...userHandlers(users),
+    ...fleetHandlers(fleet),
+    ...commandHandlers(commands),
+    ...sessionHandlers(sessions, fleet),
+    ...transferHandlers(transfers, new FileLister(ctx, fleet, commands), uploadHandler(tus.console, tus.store, async (request, transferId) => {
+      await transfers.authorizeUpload({ kind: 'console', principal: principalOf(request), ip: clientIp(request) }, transferId);
+    })),
+    ...tunnelHandlers(tunnels),
+    ...auditHandlers(ctx.audit),
+  } satisfies RouteHandlers<ApiRoutes>;
+  const agentApiHandlers = {
+    ...agentHandlers(ctx, { commands, sessions, grants, polls, history }),
+    ...agentTransferHandlers(transfers, uploadHandler(tus.agent, tus.store, async (request, transferId) => {
+      await transfers.authorizeUpload({ kind: 'agent', device: deviceOf(request), ip: clientIp(request) }, transferId);
+    })),
+    ...agentTunnelHandlers(tunnels),
+  } satisfies RouteHandlers<AgentRoutes>;
+  await registerRoutes(app, API_ROUTES, apiHandlers, checks);
+  await registerRoutes(app, AGENT_ROUTES, agentApiHandlers, checks);
 
   const stopJobs: (() => void)[] = [];
   let closed = false;

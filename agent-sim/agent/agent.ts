@@ -8,10 +8,9 @@ import { pino, type Logger } from 'pino';
 import { backoffDelay } from '#contract/backoff';
 import { TetherError } from '#contract/errors';
 import { createCsr } from '#node-lib/x509';
-import { AGENT_PATHS, EnrollResponseSchema, type AgentInfo } from '#contract/protocol/enroll';
+import type { AgentInfo } from '#contract/protocol/enroll';
 import {
   POLL_LIMITS,
-  PollResponseSchema,
   type CommandUpdate,
   type ConsentDecision,
   type ConsentRequest,
@@ -20,7 +19,6 @@ import {
   type PollResponse,
   type SessionRevocation,
 } from '#contract/protocol/poll';
-import { z } from 'zod';
 import { AGENT_VERSION, type AgentConfig } from './config.ts';
 import { type AgentCredentials, loadCredentials, saveCredentials } from './credentials.ts';
 import { AgentTransport } from './transport.ts';
@@ -155,10 +153,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     const transport = new AgentTransport({ serverUrl: config.serverUrl, serverCaPem: config.serverCaPem, proxy: config.proxy, hostMap: config.hostMap });
     const audit = new LocalAuditFile(join(config.dataDir, 'audit.jsonl'));
     try {
-      const answer = await transport.post(
-        AGENT_PATHS.enroll,
+      const answer = await transport.api.call(
+        'enroll',
+        {},
         { enrollmentCode, csrPem, agent: { version: AGENT_VERSION, bootId: randomBytes(12).toString('hex') }, softwareVersion: device.softwareVersion },
-        EnrollResponseSchema,
         { channel: 'report', timeoutMs: config.requestTimeoutMs },
       );
       const credentials: AgentCredentials = {
@@ -258,7 +256,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.loop = undefined;
     if (options.goodbye) {
       await this.transport
-        .post(AGENT_PATHS.goodbye, { reason: 'shutdown' }, z.unknown(), { channel: 'report', timeoutMs: 3000 })
+        .api.call('goodbye', {}, { reason: 'shutdown' }, { channel: 'report', timeoutMs: 3000 })
         .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not say goodbye'));
     }
     this.transport.close();
@@ -290,7 +288,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.pollInFlight = true;
       let answer: PollResponse;
       try {
-        answer = await this.transport.post(AGENT_PATHS.poll, outgoing.body, PollResponseSchema, {
+        answer = await this.transport.api.call('poll', {}, outgoing.body, {
           channel: 'poll',
           timeoutMs: 120_000 + this.config.requestTimeoutMs,
           signal,
@@ -448,7 +446,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.flushing = true;
     const outgoing = this.takeOutgoing(0);
     try {
-      const answer = await this.transport.post(AGENT_PATHS.poll, outgoing.body, PollResponseSchema, {
+      const answer = await this.transport.api.call('poll', {}, outgoing.body, {
         channel: 'report',
         timeoutMs: this.config.requestTimeoutMs,
         signal: this.abort.signal,

@@ -5,8 +5,9 @@ import tls, { type SecureContext, createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import { Agent as ConnectingAgent, type AgentConnectOpts } from 'agent-base';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import type { z } from 'zod';
 import { TetherError, parseErrorBody } from '#contract/errors';
+import { AGENT_ROUTES, type AgentRoutes } from '#contract/http/agent-routes';
+import { RouteClient, type RouteRequest } from '#contract/http/client';
 import { describeConnectionError, proxyRefusal } from '#node-lib/connection-errors';
 import { DEVICE_SECRET_HEADER } from '#contract/protocol/enroll';
 import type { TunnelLinkAgent, TunnelLinkRoute } from '#node-lib/tunnel-link';
@@ -35,6 +36,13 @@ export interface TransportOptions {
  * runs — connections that stream its chunks.
  */
 export type Channel = 'poll' | 'report' | 'transfer';
+
+/** How one protocol request goes: on which channel, how long it may take, and what aborts it. */
+export interface AgentRequestOptions {
+  channel: Channel;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
 
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -94,14 +102,16 @@ export class AgentTransport {
     return Boolean(this.fixedProxy) && !bypassesProxy(this.url.hostname, this.fixedProxy?.noProxy);
   }
 
-  async post<S extends z.ZodType>(
-    path: string,
-    body: unknown,
-    schema: S,
-    opts: { channel: Channel; timeoutMs: number; signal?: AbortSignal },
-  ): Promise<z.output<S>> {
-    const payload = Buffer.from(JSON.stringify(body));
-    const { status, text, proxyStatus } = await this.send(path, payload, opts);
+  /** The agent protocol's JSON routes, by name (contract/http/agent-routes.ts): `api.call('poll', {}, body, options)`. */
+  readonly api = new RouteClient<AgentRoutes, AgentRequestOptions>(AGENT_ROUTES, (request, opts) => {
+    if (!opts) throw new TetherError('VALIDATION_FAILED', `${request.name} needs its channel and timeout`);
+    return this.sendJson(request, opts);
+  });
+
+  private async sendJson(request: RouteRequest, opts: AgentRequestOptions): Promise<unknown> {
+    const { path } = request;
+    const payload = Buffer.from(JSON.stringify(request.body ?? {}));
+    const { status, text, proxyStatus } = await this.send(request.method, path, payload, opts);
     if (proxyStatus !== undefined && proxyStatus !== 200) throw proxyRefusal(proxyStatus, this.proxyHost(), this.url.host, this.proxyAbout());
     let json: unknown;
     try {
@@ -114,7 +124,7 @@ export class AgentTransport {
       if (error) throw new TetherError(error.error.code, error.error.message, error.error.details);
       throw new TetherError('SERVER_UNREACHABLE', `unexpected HTTP ${status} from ${this.url.host}`);
     }
-    const parsed = schema.safeParse(json);
+    const parsed = request.response.safeParse(json);
     if (!parsed.success) throw new TetherError('VALIDATION_FAILED', `the server's answer to ${path} does not match the protocol`);
     return parsed.data;
   }
@@ -221,9 +231,10 @@ export class AgentTransport {
   }
 
   private send(
+    method: string,
     path: string,
     payload: Buffer,
-    opts: { channel: Channel; timeoutMs: number; signal?: AbortSignal },
+    opts: AgentRequestOptions,
   ): Promise<{ status: number; text: string; proxyStatus?: number }> {
     const identity = this.options.identity;
     return new Promise((resolve, reject) => {
@@ -234,7 +245,7 @@ export class AgentTransport {
         hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
         port: this.url.port || 443,
         path,
-        method: 'POST',
+        method,
         agent: this.agentFor(opts.channel),
         secureContext: this.secureContext,
         lookup: this.lookup as never,

@@ -5,6 +5,10 @@ export const RoleSchema = z.enum(ROLES);
 /** admin: everything; engineer: view and act on devices in scope; viewer: view only. */
 export type Role = z.infer<typeof RoleSchema>;
 
+/** What a role may do, checked per route (contract/http); scope (which customers) is checked per record. */
+export const CAPABILITIES = ['view', 'command', 'acknowledge', 'admin', 'audit'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
 export const UsernameSchema = z
   .string()
   .min(2)

@@ -3,7 +3,6 @@ import { DEVICE_MODEL_IDS } from '../device-models.ts';
 import {
   AlarmSeveritySchema,
   AlarmStateSchema,
-  DataItemKeySchema,
   DataValueSchema,
   DeviceStatusSchema,
   EventSeveritySchema,
@@ -111,6 +110,9 @@ export const DeviceListResponseSchema = z.object({
 });
 export type DeviceListResponse = z.infer<typeof DeviceListResponseSchema>;
 
+/** `GET /sites`: one customer's sites, or all in scope. */
+export const SiteListQuerySchema = z.object({ customerId: z.string().max(64).optional() }).strict();
+
 export const HistoryQuerySchema = z
   .object({
     since: z.iso.datetime({ offset: true }).optional(),
@@ -184,4 +186,3 @@ export const EnrollmentCodeResponseSchema = z.object({
   expiresAt: IsoTime,
 });
 
-export const DataItemKeyParamSchema = z.object({ id: z.string().max(64), key: DataItemKeySchema });

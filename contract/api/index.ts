@@ -1,4 +1,4 @@
-/** The server ↔ console contract (`/api/v1/*`). OpenAPI: `/api/v1/openapi.json`. */
+/** The server ↔ console contract: bodies and views (the routes are contract/http/api-routes.ts). */
 import { z } from 'zod';
 
 export * from './auth.ts';
@@ -8,8 +8,6 @@ export * from './audit.ts';
 export * from './live.ts';
 export * from './sessions.ts';
 export * from './transfers.ts';
-
-export const API_PREFIX = '/api/v1';
 
 export const HealthResponseSchema = z.object({
   status: z.literal('ok'),

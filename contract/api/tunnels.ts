@@ -69,3 +69,6 @@ export const TunnelListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   state: TunnelStateSchema.optional(),
 });
+
+/** `GET /tunnels`, `GET /devices/:deviceId/tunnels`. */
+export const TunnelListResponseSchema = z.object({ items: z.array(TunnelViewSchema) });

@@ -1,13 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from '../common.ts';
 
-/** Paths of the agent API, relative to the server origin. */
-export const AGENT_PATHS = {
-  enroll: '/agent/v1/enroll',
-  poll: '/agent/v1/poll',
-  goodbye: '/agent/v1/goodbye',
-} as const;
-
 /** Header carrying the device secret on every request after enrollment. */
 export const DEVICE_SECRET_HEADER = 'x-tether-device-secret';
 

@@ -1,4 +1,4 @@
-import type { Role } from '#contract/api/auth';
+import type { Capability, Role } from '#contract/api/auth';
 
 /** A signed-in technician as every route sees them, scope loaded fresh per request. */
 export interface Principal {
@@ -13,9 +13,6 @@ export interface Principal {
   /** When the access token behind this request expires (epoch ms). */
   readonly tokenExpiresAt: number;
 }
-
-/** What a role may do. Scope (which customers) is checked separately. */
-export type Capability = 'view' | 'command' | 'acknowledge' | 'admin' | 'audit';
 
 const CAPABILITIES: Record<Role, readonly Capability[]> = {
   admin: ['view', 'command', 'acknowledge', 'admin', 'audit'],

@@ -1,12 +1,32 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { TetherError } from '#contract/errors';
 import { DEVICE_SECRET_HEADER } from '#contract/protocol/enroll';
 import type { ServerContext } from '../context.ts';
 import { hashOpaqueToken } from '../auth/tokens.ts';
 import type { DeviceRow } from '../store/schema.ts';
 import { clientIp } from '../http/errors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The device whose agent sent this request, once `requireDevice` admitted it. */
+    device?: DeviceRow;
+  }
+}
+
+/** A preHandler for agent routes: admits the request with `authenticateDevice` and keeps the device on it. */
+export function requireDevice(ctx: ServerContext): preHandlerHookHandler {
+  return async (request) => {
+    request.device = await authenticateDevice(ctx, request);
+  };
+}
+
+/** The device a `requireDevice` preHandler put on the request. */
+export function deviceOf(request: FastifyRequest): DeviceRow {
+  if (!request.device) throw new TetherError('DEVICE_AUTH_FAILED', 'this route is for enrolled devices');
+  return request.device;
+}
 
 /**
  * Admits an agent request only with both factors: a client certificate issued by the

@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TetherError } from '#contract/errors';
 import type { LiveEvent } from '#contract/api/live';
-import {
-  AGENT_PATHS,
-  EnrollRequestSchema,
-  EnrollResponseSchema,
-  GoodbyeRequestSchema,
-} from '#contract/protocol/enroll';
-import { PollRequestSchema, PollResponseSchema, type PollResponse } from '#contract/protocol/poll';
+import type { AgentRoutes } from '#contract/http/agent-routes';
+import type { EnrollRequestSchema } from '#contract/protocol/enroll';
+import type { PollRequestSchema, PollResponse } from '#contract/protocol/poll';
 import type { ServerContext } from '../context.ts';
 import { hashOpaqueToken } from '../auth/tokens.ts';
 import type { CommandService, StateChange } from '../commands/command-service.ts';
@@ -21,10 +16,10 @@ import { publishLive } from '../devices/live.ts';
 import { ingestTelemetry, recordDeviceEvent } from '../devices/telemetry.ts';
 import { isoOf } from '../devices/views.ts';
 import { clientIp } from '../http/errors.ts';
-import { errorResponses } from '../http/types.ts';
+import type { HandlersFor } from '../http/routes.ts';
 import { signDeviceCsr } from '../pki/certificates.ts';
 import type { DeviceRow } from '../store/schema.ts';
-import { authenticateDevice } from './device-auth.ts';
+import { deviceOf } from './device-auth.ts';
 import type { PollRegistry } from './poll-registry.ts';
 
 interface AgentApiDeps {
@@ -35,28 +30,15 @@ interface AgentApiDeps {
   history: HistoryPruner;
 }
 
-/** `/agent/v1/*`: what device agents call. Only enrollment works without a device certificate. */
-export function agentRoutes(ctx: ServerContext, deps: AgentApiDeps): FastifyPluginAsyncZod {
-  return async (app) => {
-    app.post(AGENT_PATHS.enroll, {
-      schema: {
-        tags: ['agent'],
-        summary: 'Exchange a one-time enrollment code and a CSR for a device certificate and secret',
-        body: EnrollRequestSchema,
-        response: { 200: EnrollResponseSchema, ...errorResponses(400, 401, 429) },
-      },
-      config: { rateLimit: { max: ctx.config.enrollRateLimit.max, timeWindow: ctx.config.enrollRateLimit.windowMs } },
-    }, async (request) => enroll(ctx, deps, request.body, clientIp(request)));
-
-    app.post(AGENT_PATHS.poll, {
-      schema: {
-        tags: ['agent'],
-        summary: 'Long-poll: report telemetry and command progress, wait for work',
-        body: PollRequestSchema,
-        response: { 200: PollResponseSchema, ...errorResponses(400, 401, 413) },
-      },
-    }, async (request, reply) => {
-      const device = await authenticateDevice(ctx, request);
+/** Enrollment, the long-poll and goodbye: what every agent calls. */
+export function agentHandlers(ctx: ServerContext, deps: AgentApiDeps): HandlersFor<AgentRoutes, 'enroll' | 'poll' | 'goodbye'> {
+  return {
+    enroll: {
+      handle: async (request) => enroll(ctx, deps, request.body, clientIp(request)),
+      extras: { config: { rateLimit: { max: ctx.config.enrollRateLimit.max, timeWindow: ctx.config.enrollRateLimit.windowMs } } },
+    },
+    poll: async (request, reply) => {
+      const device = deviceOf(request);
       const body = request.body;
       if (body.waitMs === 0) {
         // A report sent beside the held poll: store it, hand out nothing (commands only
@@ -87,17 +69,9 @@ export function agentRoutes(ctx: ServerContext, deps: AgentApiDeps): FastifyPlug
       } finally {
         handle.release();
       }
-    });
-
-    app.post(AGENT_PATHS.goodbye, {
-      schema: {
-        tags: ['agent'],
-        summary: 'Orderly shutdown: the device goes offline (not missing)',
-        body: GoodbyeRequestSchema,
-        response: { 204: z.null(), ...errorResponses(400, 401) },
-      },
-    }, async (request, reply) => {
-      const device = await authenticateDevice(ctx, request);
+    },
+    goodbye: async (request) => {
+      const device = deviceOf(request);
       const now = Date.now();
       const live = await ctx.db.transaction().execute(async (trx) => {
         await trx.updateTable('devices').set({ status: 'offline', status_changed_at: now, last_contact_at: now }).where('id', '=', device.id).execute();
@@ -113,8 +87,8 @@ export function agentRoutes(ctx: ServerContext, deps: AgentApiDeps): FastifyPlug
       publishLive(ctx.bus, device.customer_id, { type: 'device.status', deviceId: device.id, status: 'offline', at: isoOf(now), lastContactAt: isoOf(now) });
       publishLive(ctx.bus, device.customer_id, live);
       deps.polls.end(device.id);
-      return reply.status(204).send(null);
-    });
+      return null;
+    },
   };
 }
 

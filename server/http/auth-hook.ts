@@ -1,6 +1,7 @@
 import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { TetherError } from '#contract/errors';
-import { type Capability, type Principal, can } from '../access/principal.ts';
+import type { Capability } from '#contract/api/auth';
+import { type Principal, can } from '../access/principal.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 
 declare module 'fastify' {

@@ -1,13 +1,16 @@
 import type { FastifyRequest } from 'fastify';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MemoryLocker, Server as TusServer } from '@tus/server';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { TetherError } from '#contract/errors';
-import { errorResponses } from '../http/types.ts';
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { API_ROUTES, type ApiRoutes } from '#contract/http/api-routes';
+import type { UploadHandler } from '../http/routes.ts';
 import type { EncryptedSpoolStore } from './spool-store.ts';
 
-const UploadParams = z.object({ transferId: z.string().min(1).max(64) });
+/** Where a table's tus resources live (`/api/v1/uploads`): the upload route's path without its id. */
+function uploadsCollection(table: { prefix: string; routes: { 'transfers.upload': { path: string } } }): string {
+  return `${table.prefix}${table.routes['transfers.upload'].path.replace(/\/:transferId$/, '')}`;
+}
 
 /**
  * tus 1.0.0 servers over the transfer store, one per mount point (console and agent). They
@@ -32,39 +35,25 @@ export function createTusServers(store: EncryptedSpoolStore, log: Logger): { con
         return undefined; // a tus protocol answer (offset conflict, size exceeded …): keep it
       },
     });
-  return { console: make('/api/v1/uploads'), agent: make('/agent/v1/uploads'), store };
+  return { console: make(uploadsCollection(API_ROUTES)), agent: make(uploadsCollection(AGENT_ROUTES)), store };
 }
 
 /**
  * `HEAD|PATCH <prefix>/uploads/:transferId`: authorise first (the caller's own way), then
- * hand the untouched request to tus. The body is not parsed here; tus streams it into the
- * spool chunk by chunk.
+ * hand the untouched request to tus, which streams the body into the spool chunk by chunk.
  */
-export function uploadRoutes(tus: TusServer, store: EncryptedSpoolStore, authorize: (request: FastifyRequest, transferId: string) => Promise<void>, tags: string[]): FastifyPluginAsyncZod {
-  return async (app) => {
-    app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
-    app.route({
-      method: ['HEAD', 'PATCH'],
-      url: '/uploads/:transferId',
-      schema: {
-        tags,
-        summary: 'tus 1.0.0 upload of a transfer (HEAD: offset; PATCH: the next chunk, Content-Type application/offset+octet-stream)',
-        params: UploadParams,
-        response: errorResponses(401, 403, 404, 409, 410, 422),
-      },
-      handler: async (request, reply) => {
-        await authorize(request, request.params.transferId);
-        // the sender only sends again when it gave up on its previous request: free its lock now
-        if (request.method === 'PATCH') store.supersede(request.params.transferId);
-        reply.hijack();
-        try {
-          await tus.handle(request.raw, reply.raw);
-        } catch (err) {
-          request.log.warn({ err }, 'upload request ended abnormally');
-          if (!reply.raw.headersSent) reply.raw.writeHead(500).end();
-          else reply.raw.destroy();
-        }
-      },
-    });
+export function uploadHandler(tus: TusServer, store: EncryptedSpoolStore, authorize: (request: FastifyRequest, transferId: string) => Promise<void>): UploadHandler<ApiRoutes['transfers.upload']> {
+  return async (request, reply) => {
+    await authorize(request, request.params.transferId);
+    // the sender only sends again when it gave up on its previous request: free its lock now
+    if (request.method === 'PATCH') store.supersede(request.params.transferId);
+    reply.hijack();
+    try {
+      await tus.handle(request.raw, reply.raw);
+    } catch (err) {
+      request.log.warn({ err }, 'upload request ended abnormally');
+      if (!reply.raw.headersSent) reply.raw.writeHead(500).end();
+      else reply.raw.destroy();
+    }
   };
 }

@@ -1,3 +1,6 @@
+import { API_ROUTES } from '#contract/http/api-routes';
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -6,7 +9,7 @@ import { TetherError } from '#contract/errors';
 import type { OpenTunnelResponse, TunnelTicket, TunnelView } from '#contract/api/tunnels';
 import { isDeviceModelId, tunnelTargetOf } from '#contract/device-models';
 import type { SessionEndCause } from '#contract/sessions';
-import { TUNNEL_WIRE, tunnelAgentPath, tunnelConsolePath, type RelayEndpoint, type TunnelEndCause, type TunnelPath, type TunnelState } from '#contract/tunnels';
+import { TUNNEL_WIRE, type RelayEndpoint, type TunnelEndCause, type TunnelPath, type TunnelState } from '#contract/tunnels';
 import type { ServerContext } from '../context.ts';
 import { type Principal, can, inScope, scopeFilter } from '../access/principal.ts';
 import { authenticateDeviceConnection } from '../agent-api/device-auth.ts';
@@ -365,7 +368,7 @@ export class TunnelService implements SessionTunnels, RelayHooks {
   private endpoint(leg: TunnelLeg, tunnelId: string, origin: ClientOrigin): RelayEndpoint {
     const ports = this.advertisedPorts;
     const port = leg === 'agent' ? ports.agentPort : ports.consolePort;
-    const path = leg === 'agent' ? tunnelAgentPath(tunnelId) : tunnelConsolePath(tunnelId);
+    const path = leg === 'agent' ? pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: tunnelId }) : pathOf(API_ROUTES, 'tunnels.link', { tunnelId: tunnelId });
     return { host: origin.hostname, port, fallbackUrl: `wss://${origin.host}${path}` };
   }
 

@@ -1,9 +1,11 @@
+import { API_ROUTES } from '#contract/http/api-routes';
+import { pathOf } from '#contract/http/client';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { TunnelTicket } from '#contract/api/tunnels';
 import { ErrorBodySchema, TetherError } from '#contract/errors';
 import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '#node-lib/tunnel-link';
-import { TUNNEL_WIRE, type TunnelPath, tunnelConsolePath } from '#contract/tunnels';
+import { TUNNEL_WIRE, type TunnelPath } from '#contract/tunnels';
 
 /**
  * The console's leg as a test drives it: dialTunnelLink with the ticket and token, then an
@@ -20,7 +22,7 @@ export interface TestTunnelClient {
 export async function connectTunnelClient(options: { tunnelId: string; link: TunnelTicket; token: string; ca: string; directTimeoutMs?: number }): Promise<TestTunnelClient> {
   const { stream, path } = await dialTunnelLink({
     relay: options.link.relay,
-    path: tunnelConsolePath(options.tunnelId),
+    path: pathOf(API_ROUTES, 'tunnels.link', { tunnelId: options.tunnelId }),
     headers: { authorization: `Bearer ${options.token}`, [TUNNEL_WIRE.ticketHeader]: options.link.ticket },
     ca: options.ca,
     ...(options.directTimeoutMs !== undefined ? { directTimeoutMs: options.directTimeoutMs } : {}),

@@ -6,7 +6,9 @@ import type { z } from 'zod';
 import { backoffDelay } from '#contract/backoff';
 import { TetherError, type ErrorCode, parseErrorBody } from '#contract/errors';
 import type { TransferAck } from '#contract/api/transfers';
-import { AgentTransferSchema, type AgentTransfer } from '#contract/protocol/transfers';
+import { AGENT_ROUTES, type AgentRoutes } from '#contract/http/agent-routes';
+import { RouteClient, type RouteRequest } from '#contract/http/client';
+import type { AgentTransfer } from '#contract/protocol/transfers';
 import { chunkRange, type TransferManifest } from '#contract/transfers';
 import { FileUploadStack } from '#node-lib/file-slices';
 import type { AgentTransport } from '../transport.ts';
@@ -36,16 +38,19 @@ export class TransferClient {
     readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
+  /** The transfer routes of the agent protocol, sent on the transfer channel; a call's option is its abort signal. */
+  private readonly api = new RouteClient<AgentRoutes, AbortSignal>(AGENT_ROUTES, (request, signal) => this.json(request, signal ?? new AbortController().signal));
+
   get(id: string, signal: AbortSignal): Promise<AgentTransfer> {
-    return this.withRetry(signal, () => this.json('GET', `/agent/v1/transfers/${encodeURIComponent(id)}`, undefined, signal));
+    return this.withRetry(signal, () => this.api.call('transfers.get', { transferId: id }, undefined, signal));
   }
 
   declareManifest(id: string, manifest: TransferManifest, signal: AbortSignal): Promise<AgentTransfer> {
-    return this.withRetry(signal, () => this.json('POST', `/agent/v1/transfers/${encodeURIComponent(id)}/manifest`, manifest, signal));
+    return this.withRetry(signal, () => this.api.call('transfers.manifest', { transferId: id }, manifest, signal));
   }
 
   ack(id: string, ack: TransferAck, signal: AbortSignal): Promise<AgentTransfer> {
-    return this.withRetry(signal, () => this.json('POST', `/agent/v1/transfers/${encodeURIComponent(id)}/ack`, ack, signal));
+    return this.withRetry(signal, () => this.api.call('transfers.ack', { transferId: id }, ack, signal));
   }
 
   /**
@@ -64,7 +69,7 @@ export class TransferClient {
     on: { waiting?: () => void; arriving?: () => void } = {},
   ): Promise<{ length: number; sha256: string }> {
     const { start, end } = chunkRange(index, manifest.size, manifest.chunkSize);
-    const path = `/agent/v1/transfers/${encodeURIComponent(id)}/content`;
+    const path = this.api.path('transfers.content', { transferId: id });
     for (;;) {
       try {
         return await this.withRetry(signal, () => this.download(path, `bytes=${start}-${end - 1}`, into, signal, on.arriving));
@@ -77,7 +82,7 @@ export class TransferClient {
   }
 
   uploadUrl(id: string): string {
-    return `${this.transport.serverUrl}/agent/v1/uploads/${encodeURIComponent(id)}`;
+    return `${this.transport.serverUrl}${this.api.path('transfers.upload', { transferId: id })}`;
   }
 
   /** The HTTP stack tus-js-client sends file ranges with, on this agent's connection options. */
@@ -106,10 +111,11 @@ export class TransferClient {
     }
   }
 
-  private async json(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<AgentTransfer> {
+  private async json(request: RouteRequest, signal: AbortSignal): Promise<unknown> {
+    const { method, path, body } = request;
     const res = await this.request(method, path, body === undefined ? {} : { 'content-type': 'application/json' }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)), signal, this.timeoutMs);
     if (res.status >= 300) throw toError(res.status, res.body);
-    return parse(AgentTransferSchema, res.body, path);
+    return parse(request.response, res.body, path);
   }
 
   /** One content request, streamed into `into` while it is hashed. */

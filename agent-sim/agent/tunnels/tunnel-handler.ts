@@ -1,3 +1,5 @@
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -6,7 +8,7 @@ import { tunnelTargetOf } from '#contract/device-models';
 import { TetherError } from '#contract/errors';
 import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, type TunnelLinkRoute, dialTunnelLink } from '#node-lib/tunnel-link';
 import type { TUNNEL_COMMANDS } from '#contract/protocol/tunnels';
-import { TUNNEL_WIRE, tunnelAgentPath, type TunnelPath, type TunnelTarget } from '#contract/tunnels';
+import { TUNNEL_WIRE, type TunnelPath, type TunnelTarget } from '#contract/tunnels';
 import type { DeviceAdapter } from '../device.ts';
 import type { CommandExecutor, HandlerContext } from '../executor.ts';
 import type { LocalAuditFile } from '../local-audit.ts';
@@ -49,11 +51,11 @@ async function runTunnel(params: OpenTunnelParams, context: HandlerContext, deps
     throw new TetherError('TUNNEL_TARGET_NOT_ALLOWED', `this device offers no tunnel to “${params.targetId}”`);
   }
   const server = new URL(deps.serverUrl);
-  const fallback = new URL(tunnelAgentPath(params.tunnelId), server);
+  const fallback = new URL(pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: params.tunnelId }), server);
   fallback.protocol = 'wss:';
   const link = await dialTunnelLink({
     relay: { host: server.hostname.replace(/^\[|\]$/g, ''), port: params.relay.port, fallbackUrl: fallback.toString() },
-    path: tunnelAgentPath(params.tunnelId),
+    path: pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: params.tunnelId }),
     headers: { [TUNNEL_WIRE.deviceSecretHeader]: deps.identity.deviceSecret },
     ca: deps.serverCaPem,
     cert: deps.identity.certificatePem,

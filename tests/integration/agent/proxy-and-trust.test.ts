@@ -5,7 +5,6 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { z } from 'zod';
 import { Agent } from '../../../agent-sim/agent/agent.ts';
 import { type AgentConfigInput, parseAgentConfig } from '../../../agent-sim/agent/config.ts';
 import type { AgentCredentials } from '../../../agent-sim/agent/credentials.ts';
@@ -16,7 +15,6 @@ import type { AuditEntry } from '#contract/api/audit';
 import type { DeviceDetail, DeviceEvent } from '#contract/api/fleet';
 import type { TetherError } from '#contract/errors';
 import { createCsr } from '#node-lib/x509';
-import { AGENT_PATHS } from '#contract/protocol/enroll';
 import { type SeededDevice, seedCustomer } from '../../helpers/admin.ts';
 import { testAgentSettings } from '../../helpers/fleet.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
@@ -111,7 +109,7 @@ describe('agent trust: the pinned CA and the server name', () => {
     const transport = new AgentTransport({ serverUrl: ts.url, serverCaPem: rogue.certPem });
     try {
       await expect(
-        transport.post(AGENT_PATHS.enroll, enrollBody(d.enrollmentCode, (await createCsr(d.serial)).csrPem), z.unknown(), { channel: 'report', timeoutMs: 5000 }),
+        transport.api.call('enroll', {}, enrollBody(d.enrollmentCode, (await createCsr(d.serial)).csrPem), { channel: 'report', timeoutMs: 5000 }),
       ).rejects.toMatchObject({ code: 'CERT_PIN_MISMATCH' });
     } finally {
       transport.close();

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../agent-sim/agent/agent.ts';
 import { type AgentConfigInput, parseAgentConfig } from '../../../agent-sim/agent/config.ts';
@@ -12,7 +11,6 @@ import { createSimulatedDevice } from '../../../agent-sim/devices/index.ts';
 import type { DeviceDetail } from '#contract/api/fleet';
 import type { TetherError } from '#contract/errors';
 import { createCsr } from '#node-lib/x509';
-import { AGENT_PATHS } from '#contract/protocol/enroll';
 import { type SeededDevice, seedCustomer } from '../../helpers/admin.ts';
 import { type ConnectProxy, PROXY_USER, startConnectProxy } from '../../helpers/connect-proxy.ts';
 import { testAgentSettings } from '../../helpers/fleet.ts';
@@ -154,7 +152,7 @@ describe('agent proxy from the device environment (system)', () => {
   async function enrollThrough(transport: AgentTransport, d: SeededDevice): Promise<unknown> {
     const body = { enrollmentCode: d.enrollmentCode, csrPem: (await createCsr(d.serial)).csrPem, agent: { version: '1.0.0', bootId: 'system-proxy-test' }, softwareVersion: '1.0' };
     try {
-      return await transport.post(AGENT_PATHS.enroll, body, z.object({ deviceId: z.string() }).loose(), { channel: 'report', timeoutMs: 10_000 });
+      return await transport.api.call('enroll', {}, body, { channel: 'report', timeoutMs: 10_000 });
     } finally {
       transport.close();
     }

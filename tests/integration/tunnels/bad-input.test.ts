@@ -1,3 +1,6 @@
+import { API_ROUTES } from '#contract/http/api-routes';
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -6,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { OpenTunnelResponse, TunnelTicket } from '#contract/api/tunnels';
 import { TUNNEL_ALPN, dialTunnelLink } from '#node-lib/tunnel-link';
-import { TUNNEL_WIRE, tunnelAgentPath, tunnelConsolePath } from '#contract/tunnels';
+import { TUNNEL_WIRE } from '#contract/tunnels';
 import { connectTunnelClient } from '../../helpers/tunnel-client.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { type TunnelWorld, agentRelay, openSession, openTunnel, startTunnelWorld, waitForTunnel } from './harness.ts';
@@ -82,14 +85,14 @@ describe('tunnel relay under bad input', () => {
   it('answers malformed upgrade requests with a clear error', async () => {
     const auth = { authorization: `Bearer ${world.engineer.token!}` };
     // no Upgrade at all
-    expect(await rawRequest(world, consolePort, tunnelConsolePath(opened.tunnel.id), auth)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(await rawRequest(world, consolePort, pathOf(API_ROUTES, 'tunnels.link', { tunnelId: opened.tunnel.id }), auth)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     // another protocol
-    expect(await rawRequest(world, consolePort, tunnelConsolePath(opened.tunnel.id), { ...auth, connection: 'Upgrade', upgrade: 'h2c' })).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(await rawRequest(world, consolePort, pathOf(API_ROUTES, 'tunnels.link', { tunnelId: opened.tunnel.id }), { ...auth, connection: 'Upgrade', upgrade: 'h2c' })).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     // not a link path; the agent path on the console port
     expect(await rawRequest(world, consolePort, '/api/v1/tunnels/../../etc/link', { ...auth, connection: 'Upgrade', upgrade: TUNNEL_WIRE.upgrade })).toEqual({ status: 404, code: 'NOT_FOUND' });
-    expect(await rawRequest(world, consolePort, tunnelAgentPath(opened.tunnel.id), { ...auth, connection: 'Upgrade', upgrade: TUNNEL_WIRE.upgrade })).toEqual({ status: 404, code: 'NOT_FOUND' });
+    expect(await rawRequest(world, consolePort, pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: opened.tunnel.id }), { ...auth, connection: 'Upgrade', upgrade: TUNNEL_WIRE.upgrade })).toEqual({ status: 404, code: 'NOT_FOUND' });
     // a WebSocket without the tunnel subprotocol
-    const ws = new WebSocket(`wss://${new URL(world.ts.url).host}${tunnelConsolePath(opened.tunnel.id)}`, { ca: world.ts.ca, headers: auth });
+    const ws = new WebSocket(`wss://${new URL(world.ts.url).host}${pathOf(API_ROUTES, 'tunnels.link', { tunnelId: opened.tunnel.id })}`, { ca: world.ts.ca, headers: auth });
     const status = await new Promise<number>((resolve) => {
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => resolve(101));
@@ -105,7 +108,7 @@ describe('tunnel relay under bad input', () => {
     await expect(connectTunnelClient({ tunnelId: unknown, link, token: world.engineer.token!, ca: world.ts.ca })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const own = world.member.agent.credentials;
     await expect(
-      dialTunnelLink({ relay: agentRelay(world, unknown), path: tunnelAgentPath(unknown), headers: { [TUNNEL_WIRE.deviceSecretHeader]: own.deviceSecret }, ca: world.ts.ca, cert: own.certificatePem, key: own.privateKeyPem }),
+      dialTunnelLink({ relay: agentRelay(world, unknown), path: pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: unknown }), headers: { [TUNNEL_WIRE.deviceSecretHeader]: own.deviceSecret }, ca: world.ts.ca, cert: own.certificatePem, key: own.privateKeyPem }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await stillServing();
   });
@@ -114,7 +117,7 @@ describe('tunnel relay under bad input', () => {
     const ticket = (await world.engineer.post<TunnelTicket>(`/api/v1/tunnels/${opened.tunnel.id}/tickets`)).body;
     const { stream } = await dialTunnelLink({
       relay: ticket.relay,
-      path: tunnelConsolePath(opened.tunnel.id),
+      path: pathOf(API_ROUTES, 'tunnels.link', { tunnelId: opened.tunnel.id }),
       headers: { authorization: `Bearer ${world.engineer.token!}`, [TUNNEL_WIRE.ticketHeader]: ticket.ticket },
       ca: world.ts.ca,
     });
@@ -146,7 +149,7 @@ describe('tunnel relay under bad input', () => {
     // a second agent leg replaces the real one, then breaks the protocol
     const { stream } = await dialTunnelLink({
       relay: agentRelay(world, opened.tunnel.id),
-      path: tunnelAgentPath(opened.tunnel.id),
+      path: pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: opened.tunnel.id }),
       headers: { [TUNNEL_WIRE.deviceSecretHeader]: own.deviceSecret },
       ca: world.ts.ca,
       cert: own.certificatePem,

@@ -1,3 +1,5 @@
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import { readFile } from 'node:fs/promises';
 import type { Fleet, FleetMember } from '../../../agent-sim/fleet.ts';
 import type { AgentConfigInput } from '../../../agent-sim/agent/config.ts';
@@ -8,7 +10,7 @@ import type { SessionView } from '#contract/api/sessions';
 import type { OpenTunnelResponse, TunnelView } from '#contract/api/tunnels';
 import type { ErrorBody } from '#contract/errors';
 import type { ScopePolicies } from '#contract/sessions';
-import { type RelayEndpoint, type TunnelState, tunnelAgentPath } from '#contract/tunnels';
+import { type RelayEndpoint, type TunnelState } from '#contract/tunnels';
 import type { ServerConfigInput } from '../../../server/config.ts';
 import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';
@@ -132,5 +134,5 @@ export async function localAudit(member: FleetMember): Promise<LocalAuditEntry[]
 /** Where the agent leg of a tunnel dials, as the server tells the device. */
 export function agentRelay(world: TunnelWorld, tunnelId: string): RelayEndpoint {
   const api = new URL(world.ts.url);
-  return { host: '127.0.0.1', port: world.ts.server.services.tunnels.relayPorts.agentPort, fallbackUrl: `wss://${api.host}${tunnelAgentPath(tunnelId)}` };
+  return { host: '127.0.0.1', port: world.ts.server.services.tunnels.relayPorts.agentPort, fallbackUrl: `wss://${api.host}${pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: tunnelId })}` };
 }

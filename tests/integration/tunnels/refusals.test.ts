@@ -1,8 +1,10 @@
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenTunnelResponse, TunnelTicket } from '#contract/api/tunnels';
 import { dialTunnelLink } from '#node-lib/tunnel-link';
 import { createCertificateAuthority, issueServerCertificate } from '../../../server/pki/certificates.ts';
-import { TUNNEL_WIRE, tunnelAgentPath } from '#contract/tunnels';
+import { TUNNEL_WIRE } from '#contract/tunnels';
 import { connectTunnelClient } from '../../helpers/tunnel-client.ts';
 import { type TunnelWorld, agentRelay, auditOf, endSession, openRefused, openSession, openTunnel, startTunnelWorld, waitForTunnel } from './harness.ts';
 
@@ -69,7 +71,7 @@ describe('tunnel refusals', () => {
     const own = world.member.agent.credentials;
     const other = world.fleet.get('MRX-RF00002').agent.credentials;
     const dial = (headers: Record<string, string>, cert?: { cert: string; key: string }) =>
-      dialTunnelLink({ relay: agentRelay(world, opened.tunnel.id), path: tunnelAgentPath(opened.tunnel.id), headers, ca: world.ts.ca, ...(cert ?? {}) });
+      dialTunnelLink({ relay: agentRelay(world, opened.tunnel.id), path: pathOf(AGENT_ROUTES, 'tunnels.link', { tunnelId: opened.tunnel.id }), headers, ca: world.ts.ca, ...(cert ?? {}) });
 
     await expect(dial({ [TUNNEL_WIRE.deviceSecretHeader]: 'wrong' }, { cert: own.certificatePem, key: own.privateKeyPem })).rejects.toMatchObject({ code: 'DEVICE_AUTH_FAILED' });
     await refusal(opened.tunnel.id, /wrong device secret/);

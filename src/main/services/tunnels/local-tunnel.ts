@@ -1,3 +1,5 @@
+import { API_ROUTES } from '#contract/http/api-routes';
+import { pathOf } from '#contract/http/client';
 import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,7 +10,7 @@ import { type BackoffPolicy, backoffDelay } from '#contract/backoff';
 import { TetherError } from '#contract/errors';
 import type { TunnelItem, TunnelLinkState } from '#contract/ipc';
 import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '#node-lib/tunnel-link';
-import { TUNNEL_END_CAUSE_TEXT, TUNNEL_WIRE, tunnelConsolePath } from '#contract/tunnels';
+import { TUNNEL_END_CAUSE_TEXT, TUNNEL_WIRE } from '#contract/tunnels';
 import { type ServerTarget, createHttpsAgent } from '../http-agent.ts';
 import { carryConnection } from './carry-connection.ts';
 
@@ -177,7 +179,7 @@ export class LocalTunnel {
     try {
       const link = await dialTunnelLink({
         relay: ticket.relay,
-        path: tunnelConsolePath(this.id),
+        path: pathOf(API_ROUTES, 'tunnels.link', { tunnelId: this.id }),
         headers: { authorization: `Bearer ${token}`, [TUNNEL_WIRE.ticketHeader]: ticket.ticket },
         // a hosted server's certificate is public: the system's roots then, as the API connection
         ca: this.api.target.caPem ?? rootCertificates.join('\n'),
