@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { DeviceDetailSchema } from '#contract/api/fleet';
 import type { LiveEvent } from '#contract/api/live';
 import { TransferDetailSchema, type TransferView, TransferViewSchema } from '#contract/api/transfers';
-import { DEVICE_MODELS } from '#contract/device-models';
 import { TetherError } from '#contract/errors';
 import type { IpcParsedInput, TransferItem } from '#contract/ipc';
-import { type TransferState, baseName, checkDevicePath } from '#contract/transfers';
+import { type TransferState, baseName } from '#contract/transfers';
 import { ensureFolder, freeDestination, safeFileName } from './local-files.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-rules.ts';
 import { ServerReconciler } from './server-reconciler.ts';
@@ -16,7 +14,7 @@ import { type TransferEntry, isActive, isTerminal } from './transfer-entry.ts';
 import { transferItemOf } from './transfer-item.ts';
 import type { TransferLink } from './transfer-run.ts';
 import { TransferScheduler } from './transfer-scheduler.ts';
-import { planUpload, requireFilesSession } from './upload-plan.ts';
+import { planUpload } from './upload-plan.ts';
 
 const enc = encodeURIComponent;
 
@@ -96,13 +94,14 @@ export class TransferEngine {
     return transferItemOf(this.book.add(fields));
   }
 
-  /** Starts fetching device files into a folder here, one transfer per file. */
+  /**
+   * Starts fetching device files into a folder here, one transfer per file. The server
+   * decides whether each may be fetched (the path inside the model's roots, the session
+   * active and allowing file work) and its refusal is the answer; the files it accepted
+   * before refusing one are fetched and listed.
+   */
   async download(input: IpcParsedInput<'transfers.download'>): Promise<TransferItem[]> {
     const link = this.book.requireLink();
-    const device = await link.call('GET', `/devices/${enc(input.deviceId)}`, DeviceDetailSchema);
-    const roots = DEVICE_MODELS[device.modelId].files.roots;
-    for (const path of input.devicePaths) checkDevicePath(path, roots);
-    await requireFilesSession(link, input.sessionId, input.deviceId);
     const saveDir = input.saveDir ? resolve(input.saveDir) : this.options.downloadsDir;
     await ensureFolder(saveDir);
     const items: TransferItem[] = [];
@@ -112,7 +111,7 @@ export class TransferEngine {
         {
           direction: 'from-device',
           deviceId: input.deviceId,
-          deviceSerial: device.serial,
+          deviceSerial: view.deviceSerial,
           sessionId: input.sessionId,
           fileName: baseName(devicePath),
           devicePath,

@@ -57,7 +57,7 @@ export function uploadTarget(devicePath: string, fileName: string, roots: readon
 }
 
 /** The session must be this device's, active, and allow file work. */
-export async function requireFilesSession(link: TransferLink, sessionId: string, deviceId: string): Promise<void> {
+async function requireFilesSession(link: TransferLink, sessionId: string, deviceId: string): Promise<void> {
   const session = await link.call('GET', `/sessions/${enc(sessionId)}`, SessionViewSchema);
   if (session.deviceId !== deviceId) throw new TetherError('SESSION_NOT_ACTIVE', 'that session belongs to another device');
   if (session.state !== 'active') throw new TetherError('SESSION_NOT_ACTIVE', `the session is ${session.state}`);
