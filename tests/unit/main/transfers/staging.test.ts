@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { uploadTarget } from '../../../../src/main/services/transfers/engine.ts';
+import { uploadTarget } from '../../../../src/main/services/transfers/upload-plan.ts';
 import { StagingArea } from '../../../../src/main/services/transfers/staging.ts';
 
 const area = (maxBytes = 1024 * 1024) => new StagingArea(join(mkdtempSync(join(tmpdir(), 'tether-staging-')), 'staging'), maxBytes);
