@@ -127,7 +127,7 @@ async function measureTether(source: string, sourceSha: string, dir: string): Pr
     openExternal: async () => undefined,
   });
   const call = async <K extends IpcCallName>(name: K, input: IpcInput<K>): Promise<IpcOutput<K>> => {
-    const result = await dispatchCall(composed.service.handlers, name, input);
+    const result = await dispatchCall(composed.handlers, name, input);
     if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
     return result.output as IpcOutput<K>;
   };

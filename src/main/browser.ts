@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     throw new Error('the console is not built yet: run `npm run build` (npm start does it for you)');
   }
   const home = values.home ?? defaultConsoleHome();
-  const { service, events, staging, transfers } = composeConsole({
+  const { handlers, service, events, staging, transfers } = composeConsole({
     home,
     vault: new EncryptedFileVault(home),
     launcher: new NodeProcessLauncher(`${ROOT}agent-sim/offline.ts`),
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   });
   await service.resumeLastSession();
   const bridge = await startBrowserBridge({
-    handlers: service.handlers,
+    handlers,
     events,
     staticDir,
     staging,

@@ -1,19 +1,26 @@
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { EventHub } from './dispatch.ts';
+import { EventHub, type IpcHandlers } from './dispatch.ts';
+import { commandHandlers } from './services/command-handlers.ts';
 import { ConsoleService } from './services/console-service.ts';
+import { desktopHandlers } from './services/desktop-handlers.ts';
 import { type FileDialogs, browserModeDialogs } from './services/file-dialogs.ts';
+import { fleetHandlers } from './services/fleet-handlers.ts';
 import type { ProcessLauncher } from './services/process-launcher.ts';
 import { ProfileService, hostedRegionsFromEnv } from './services/profiles.ts';
 import { type SystemProxyLookup, environmentProxyLookup } from '#node-lib/proxy-resolver';
 import { ProxyService } from './services/proxy-service.ts';
 import { type ReportPdfPrinter, PreflightService } from './services/preflight-service.ts';
 import { SettingsStore } from './services/settings.ts';
+import { sessionHandlers } from './services/session-handlers.ts';
+import { simulatorHandlers } from './services/simulator-handlers.ts';
 import { SimulatorSupervisor } from './services/simulator.ts';
 import type { SecretVault } from './services/vault.ts';
+import { transferHandlers } from './services/transfer-handlers.ts';
 import { TransferEngine, type TransferEngineOptions } from './services/transfers/engine.ts';
 import { StagingArea } from './services/transfers/staging.ts';
+import { tunnelHandlers } from './services/tunnel-handlers.ts';
 import { TunnelManager, type TunnelManagerOptions } from './services/tunnels/tunnel-manager.ts';
 import { TunnelTerminals } from './services/tunnels/tunnel-terminals.ts';
 
@@ -51,6 +58,8 @@ export interface ConsoleParts {
 export const STAGING_LIMIT_BYTES = 64 * 1024 ** 3;
 
 export interface ComposedConsole {
+  /** Every call of the contract, for a binder (Electron IPC, the browser bridge) or a test. */
+  handlers: IpcHandlers;
   service: ConsoleService;
   events: EventHub;
   transfers: TransferEngine;
@@ -60,7 +69,8 @@ export interface ComposedConsole {
 
 /**
  * Builds the console's main-process services from the parts that differ between Electron
- * and browser mode (vault, process launcher, how links open). Everything else is shared.
+ * and browser mode (vault, process launcher, how links open), and joins each domain's
+ * slice of handlers into the one table. Everything else is shared.
  */
 export function composeConsole(parts: ConsoleParts): ComposedConsole {
   mkdirSync(parts.home, { recursive: true, mode: 0o700 });
@@ -101,6 +111,7 @@ export function composeConsole(parts: ConsoleParts): ComposedConsole {
     printer: parts.pdfPrinter ?? null,
     consoleProxy: () => proxy.manualProxy(),
   });
+  const dialogs = parts.dialogs ? parts.dialogs(downloadsDir) : browserModeDialogs(downloadsDir);
   const service: ConsoleService = new ConsoleService({
     profiles,
     proxy,
@@ -112,10 +123,20 @@ export function composeConsole(parts: ConsoleParts): ComposedConsole {
     tunnels,
     terminals,
     preflight,
-    dialogs: parts.dialogs ? parts.dialogs(downloadsDir) : browserModeDialogs(downloadsDir),
-    appInfo: parts.appInfo,
-    openExternal: parts.openExternal,
     ...(parts.connection ? { connection: parts.connection } : {}),
   });
-  return { service, events, transfers, staging, tunnels };
+  // a call of the contract without a handler fails to compile here
+  const handlers = {
+    ...service.handlers,
+    ...fleetHandlers(service),
+    ...commandHandlers(service),
+    ...sessionHandlers(service),
+    ...transferHandlers(transfers, service),
+    ...tunnelHandlers({ tunnels, terminals, openExternal: parts.openExternal }),
+    ...simulatorHandlers(simulator),
+    ...desktopHandlers({ appInfo: parts.appInfo, dialogs, openExternal: parts.openExternal }),
+    ...preflight.handlers,
+    ...proxy.handlers,
+  } satisfies IpcHandlers;
+  return { handlers, service, events, transfers, staging, tunnels };
 }

@@ -16,6 +16,13 @@ export type IpcHandlers = {
   [K in IpcCallName]: (input: IpcParsedInput<K>) => Promise<IpcOutput<K>> | IpcOutput<K>;
 };
 
+/**
+ * One domain's part of the table: the calls whose names start with one of `Prefix`
+ * (`HandlerSlice<'fleet.' | 'alarms.'>`). Each domain hands its slice to composition.ts,
+ * which joins them under `satisfies IpcHandlers`.
+ */
+export type HandlerSlice<Prefix extends string> = Pick<IpcHandlers, Extract<IpcCallName, `${Prefix}${string}`>>;
+
 export type DispatchResult = { ok: true; output: unknown } | { ok: false; error: IpcError };
 
 /**

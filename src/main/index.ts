@@ -49,7 +49,7 @@ async function start(): Promise<void> {
     ? new NodeProcessLauncher(join(here, '../../agent-sim/offline.ts'), process.env.TETHER_NODE_PATH)
     : new UtilityProcessLauncher(join(here, 'simulator.js'));
   let window: BrowserWindow | null = null;
-  const { service, events } = composeConsole({
+  const { handlers, service, events } = composeConsole({
     home,
     vault: new SafeStorageVault(safeStorage, home),
     launcher,
@@ -73,7 +73,7 @@ async function start(): Promise<void> {
     });
   });
 
-  bindIpcMain(ipcMain, service.handlers, (url) => isAppUrl(url, APP_ORIGIN), (err, call) => console.error(`console: ${call} failed`, err));
+  bindIpcMain(ipcMain, handlers, (url) => isAppUrl(url, APP_ORIGIN), (err, call) => console.error(`console: ${call} failed`, err));
   await service.resumeLastSession();
 
   window = new BrowserWindow({

@@ -1,31 +1,13 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TetherError } from '#contract/errors';
 import { UserSchema } from '#contract/api/auth';
-import { CommandAcceptedSchema, CommandViewSchema } from '#contract/api/commands';
-import {
-  AlarmSchema,
-  CustomerSchema,
-  DeviceDetailSchema,
-  DeviceListResponseSchema,
-  EventsResponseSchema,
-  HistoryResponseSchema,
-} from '#contract/api/fleet';
 import type { ConnectionState, Profile, SessionState } from '#contract/ipc';
-import {
-  CommandOutputResponseSchema,
-  DiagnosticListResponseSchema,
-  SessionListResponseSchema,
-  SessionViewSchema,
-} from '#contract/api/sessions';
-import { ListFilesResponseSchema } from '#contract/api/transfers';
-import type { EventHub, IpcHandlers } from '../dispatch.ts';
-import { isExternalAllowed } from '../security.ts';
+import type { EventHub, HandlerSlice } from '../dispatch.ts';
 import { type ProfileService, SIMULATOR_PROFILE_ID } from './profiles.ts';
 import { ServerConnection } from './server-connection.ts';
 import type { SettingsStore } from './settings.ts';
 import type { SimulatorSupervisor } from './simulator.ts';
 import type { SecretVault } from './vault.ts';
-import type { FileDialogs } from './file-dialogs.ts';
 import type { TransferEngine } from './transfers/engine.ts';
 import type { PreflightService, SignedInServer } from './preflight-service.ts';
 import type { ProxyService } from './proxy-service.ts';
@@ -45,33 +27,20 @@ export interface ConsoleServiceDeps {
   tunnels: TunnelManager;
   terminals: TunnelTerminals;
   preflight: PreflightService;
-  dialogs: FileDialogs;
-  appInfo: { version: string; mode: 'electron' | 'browser'; platform: string };
-  /** Opens a URL in the system browser (already allow-listed by the caller). */
-  openExternal: (url: string) => Promise<void>;
   /** Settings for connections (tests shorten the live backoff). */
   connection?: { liveBackoff?: { baseMs: number; maxMs: number }; keepaliveMs?: number };
 }
 
 const refreshKey = (profileId: string) => `refresh-token:${profileId}`;
-const q = (params: Record<string, string | number | undefined>) => {
-  const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') search.set(k, String(v));
-  const text = search.toString();
-  return text ? `?${text}` : '';
-};
-const enc = encodeURIComponent;
 
 /** How long quitting waits for the server to close this console's tunnels. */
 const TUNNEL_CLOSE_ON_QUIT_MS = 2000;
 
-/** The server waits up to ~20 s for a device to list a folder: a little longer here. */
-const LIST_FILES_TIMEOUT_MS = 30_000;
-
 /**
- * The console's main-process behaviour behind the contract: profiles, sign-in (with the
- * simulator started on demand), the one live server connection, the fleet calls, and
- * file transfers (the engine follows the signed-in profile).
+ * Sign-in and the one live server connection: profiles; signing in (the simulator started
+ * on demand), signing out, resuming after a restart; the session and connection state.
+ * Transfers and tunnels follow the signed-in user, and every domain's server calls go
+ * through `api()`.
  */
 export class ConsoleService {
   private connection: ServerConnection | undefined;
@@ -104,6 +73,7 @@ export class ConsoleService {
     return this.session.signedIn && this.connection ? { url: this.connection.target.url, caPem: this.connection.target.caPem, relayPorts: this.relayPorts } : null;
   }
 
+  /** Quitting: stops pre-flight runs, terminals and tunnels, the connection and the simulator. */
   async shutdown(): Promise<void> {
     this.deps.preflight.shutdown();
     this.deps.transfers.detach();
@@ -115,8 +85,8 @@ export class ConsoleService {
     await this.deps.simulator.stop();
   }
 
-  readonly handlers: IpcHandlers = {
-    'app.info': () => this.deps.appInfo,
+  /** This service's part of the IPC table: profiles, signing in and out, the session and connection state. */
+  readonly handlers: HandlerSlice<'profiles.' | 'session.' | 'connection.'> = {
     'profiles.list': () => ({ profiles: this.deps.profiles.list(), lastUsedId: this.deps.settings.get().lastUsedProfileId }),
     'profiles.save': (input) => this.deps.profiles.save(input),
     'profiles.remove': (input) => {
@@ -166,94 +136,10 @@ export class ConsoleService {
       if (profile) this.deps.vault.delete(refreshKey(profile.id));
       return {};
     },
-    'fleet.customers': async () => this.api().call('GET', '/customers', z.object({ items: z.array(CustomerSchema) })),
-    'fleet.devices': async (input) => this.api().call('GET', `/devices${q(input)}`, DeviceListResponseSchema),
-    'fleet.device': async ({ id }) => this.api().call('GET', `/devices/${enc(id)}`, DeviceDetailSchema),
-    'fleet.history': async ({ id, key, limit }) => this.api().call('GET', `/devices/${enc(id)}/data-items/${enc(key)}/history${q({ limit })}`, HistoryResponseSchema),
-    'fleet.events': async ({ id, limit }) => this.api().call('GET', `/devices/${enc(id)}/events${q({ limit })}`, EventsResponseSchema),
-    'alarms.acknowledge': async ({ id }) => this.api().call('POST', `/alarms/${enc(id)}/acknowledge`, AlarmSchema),
-    'commands.list': async ({ deviceId }) => this.api().call('GET', `/devices/${enc(deviceId)}/commands${q({ limit: 50 })}`, z.object({ items: z.array(CommandViewSchema) })),
-    'commands.send': async ({ deviceId, name, params, sessionId }) =>
-      this.api().call('POST', `/devices/${enc(deviceId)}/commands`, CommandAcceptedSchema, { name, params, ...(sessionId ? { sessionId } : {}) }),
-    'commands.get': async ({ id }) => this.api().call('GET', `/commands/${enc(id)}`, CommandViewSchema),
-    'commands.cancel': async ({ id }) => this.api().call('POST', `/commands/${enc(id)}/cancel`, CommandViewSchema),
-    'commands.output': async ({ id, after }) => this.api().call('GET', `/commands/${enc(id)}/output${q({ after })}`, CommandOutputResponseSchema),
-    'diagnostics.list': async ({ deviceId }) => this.api().call('GET', `/devices/${enc(deviceId)}/diagnostics`, DiagnosticListResponseSchema),
-    'sessions.request': async ({ deviceId, ...body }) => this.api().call('POST', `/devices/${enc(deviceId)}/sessions`, SessionViewSchema, body),
-    'sessions.list': async ({ deviceId }) => this.api().call('GET', `/devices/${enc(deviceId)}/sessions`, SessionListResponseSchema),
-    'sessions.get': async ({ id }) => this.api().call('GET', `/sessions/${enc(id)}`, SessionViewSchema),
-    'sessions.extend': async ({ id, durationMinutes }) => this.api().call('POST', `/sessions/${enc(id)}/extend`, SessionViewSchema, { durationMinutes }),
-    'sessions.end': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/end`, SessionViewSchema),
-    'sessions.join': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/join`, SessionViewSchema),
-    'sessions.leave': async ({ id }) => this.api().call('POST', `/sessions/${enc(id)}/leave`, SessionViewSchema),
-    'transfers.list': () => ({ items: this.deps.transfers.list() }),
-    'transfers.upload': (input) => this.deps.transfers.upload(input),
-    'transfers.download': async (input) => ({ items: await this.deps.transfers.download(input) }),
-    'transfers.pause': ({ id }) => this.deps.transfers.pause(id),
-    'transfers.resume': ({ id }) => this.deps.transfers.resume(id),
-    'transfers.cancel': ({ id }) => this.deps.transfers.cancel(id),
-    'transfers.retry': ({ id }) => this.deps.transfers.retry(id),
-    'tunnels.list': () => ({ items: this.deps.tunnels.list() }),
-    'tunnels.open': (input) => this.deps.tunnels.open(input),
-    'tunnels.close': ({ id }) => this.deps.tunnels.close(id),
-    'tunnels.openInBrowser': async ({ id }) => {
-      const tunnel = this.deps.tunnels.get(id);
-      if (tunnel.kind !== 'http' || tunnel.closed || tunnel.localPort === null) throw new TetherError('TUNNEL_NOT_OPEN', 'only an open tunnel to a web page opens in the browser');
-      // the URL is built here from the tunnel's own port: the renderer cannot name another
-      await this.deps.openExternal(`http://127.0.0.1:${tunnel.localPort}/`);
-      return {};
-    },
-    'tunnels.terminal.open': async ({ id }) => ({ terminalId: await this.deps.terminals.open(id) }),
-    'tunnels.terminal.write': ({ terminalId, data }) => {
-      this.deps.terminals.write(terminalId, data);
-      return {};
-    },
-    'tunnels.terminal.close': ({ terminalId }) => {
-      this.deps.terminals.close(terminalId);
-      return {};
-    },
-    'files.list': async ({ deviceId, sessionId, path }) =>
-      this.api().call('POST', `/devices/${enc(deviceId)}/files/list`, ListFilesResponseSchema, { sessionId, path }, { timeoutMs: LIST_FILES_TIMEOUT_MS }),
-    'dialog.pickFiles': async () => ({ paths: await this.deps.dialogs.pickFiles() }),
-    'dialog.pickFolder': async () => ({ path: await this.deps.dialogs.pickFolder() }),
-    'simulator.status': () => this.deps.simulator.status(),
-    'simulator.injectFault': async ({ serial, fault }) => {
-      await this.deps.simulator.injectFault(serial, fault);
-      return {};
-    },
-    'simulator.clearFaults': async ({ serial }) => {
-      await this.deps.simulator.clearFaults(serial);
-      return {};
-    },
-    'simulator.operatorState': async ({ serial }) => this.deps.simulator.operatorState(serial),
-    'simulator.decideConsent': async ({ serial, sessionId, approve, operator }) => {
-      await this.deps.simulator.decideConsent(serial, sessionId, approve, operator);
-      return {};
-    },
-    'simulator.revokeSession': async ({ serial, sessionId, operator }) => {
-      await this.deps.simulator.revokeSession(serial, sessionId, operator);
-      return {};
-    },
-    'preflight.profiles': (input) => this.deps.preflight.handlers['preflight.profiles'](input),
-    'preflight.saveProfile': (input) => this.deps.preflight.handlers['preflight.saveProfile'](input),
-    'preflight.deleteProfile': (input) => this.deps.preflight.handlers['preflight.deleteProfile'](input),
-    'preflight.importProfile': (input) => this.deps.preflight.handlers['preflight.importProfile'](input),
-    'preflight.exportProfile': (input) => this.deps.preflight.handlers['preflight.exportProfile'](input),
-    'preflight.run': (input) => this.deps.preflight.handlers['preflight.run'](input),
-    'preflight.cancel': (input) => this.deps.preflight.handlers['preflight.cancel'](input),
-    'preflight.report': (input) => this.deps.preflight.handlers['preflight.report'](input),
-    'preflight.savePdf': (input) => this.deps.preflight.handlers['preflight.savePdf'](input),
-    'proxy.get': (input) => this.deps.proxy.handlers['proxy.get'](input),
-    'proxy.set': (input) => this.deps.proxy.handlers['proxy.set'](input),
-    'proxy.test': (input) => this.deps.proxy.handlers['proxy.test'](input),
-    'shell.openExternal': async ({ url }) => {
-      if (!isExternalAllowed(url)) throw new TetherError('FORBIDDEN', 'that link is not on the list of pages the console may open');
-      await this.deps.openExternal(url);
-      return {};
-    },
   };
 
-  private api(): ServerConnection {
+  /** The signed-in server connection every domain's server calls go through; NOT_SIGNED_IN when signed out. */
+  api(): ServerConnection {
     if (!this.connection?.signedIn) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
     return this.connection;
   }

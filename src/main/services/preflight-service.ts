@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TetherError } from '#contract/errors';
 import type { PreflightProfileEntry } from '#contract/ipc';
 import type { CheckRow, PreflightProfile, PreflightReport } from '#contract/preflight';
-import type { EventHub, IpcHandlers } from '../dispatch.ts';
+import type { EventHub, HandlerSlice } from '../dispatch.ts';
 import { type HostMap, lookUpMapping, parseHostMap } from './preflight/host-map.ts';
 import { BUILT_IN_PROFILES, exportPreflightProfile, importPreflightProfile, parsePreflightProfile, profileForServer, resolveTargets } from './preflight/profiles.ts';
 import { buildReport } from './preflight/report.ts';
@@ -42,19 +42,6 @@ export interface PreflightServiceDeps {
   timeoutMs?: number;
 }
 
-type PreflightCalls = Pick<
-  IpcHandlers,
-  | 'preflight.profiles'
-  | 'preflight.saveProfile'
-  | 'preflight.deleteProfile'
-  | 'preflight.importProfile'
-  | 'preflight.exportProfile'
-  | 'preflight.run'
-  | 'preflight.cancel'
-  | 'preflight.report'
-  | 'preflight.savePdf'
->;
-
 interface RunRecord {
   controller: AbortController;
   report: PreflightReport | null;
@@ -91,7 +78,7 @@ export class PreflightService {
     for (const run of this.runs.values()) run.controller.abort();
   }
 
-  readonly handlers: PreflightCalls = {
+  readonly handlers: HandlerSlice<'preflight.'> = {
     'preflight.profiles': () => ({ profiles: this.entries() }),
     'preflight.saveProfile': ({ profile: input }) => {
       const profile = parsePreflightProfile(input);

@@ -2,7 +2,7 @@ import { TetherError } from '#contract/errors';
 import type { CheckProblem } from '#contract/preflight';
 import { ProxyResolver, type ProxyRoute, type SystemProxyLookup, proxyKey } from '#node-lib/proxy-resolver';
 import type { ProxySettings, ProxySignIn, ProxyState, ProxyTestResult } from '#contract/proxy';
-import type { IpcHandlers } from '../dispatch.ts';
+import type { HandlerSlice } from '../dispatch.ts';
 import { proxyChooser, proxySignInAdvice } from './proxy-advice.ts';
 import { probeTarget } from './preflight/probe.ts';
 import { authority, proxyEndpoint } from './preflight/proxy-tunnel.ts';
@@ -29,8 +29,6 @@ export interface ProxyServiceDeps {
   /** A test's connection must finish within this (default 10 s). */
   timeoutMs?: number;
 }
-
-type ProxyCalls = Pick<IpcHandlers, 'proxy.get' | 'proxy.set' | 'proxy.test'>;
 
 /** Problems whose fault is the server behind the proxy, not the proxy itself. */
 const TARGET_PROBLEMS: ReadonlySet<CheckProblem['kind']> = new Set(['proxy-target-failed', 'dns-failed', 'dns-timeout', 'tcp-refused', 'tcp-timeout', 'tcp-unreachable', 'tcp-failed']);
@@ -59,7 +57,7 @@ export class ProxyService {
     return { url: settings.url, ...(settings.username ? { username: settings.username } : {}), ...(password ? { password } : {}) };
   }
 
-  readonly handlers: ProxyCalls = {
+  readonly handlers: HandlerSlice<'proxy.'> = {
     'proxy.get': () => this.state(),
     'proxy.set': ({ settings, password, signInPasswords }) => {
       const kept = new Set(signInsOf(settings).map((s) => proxyKey(s.proxy)));

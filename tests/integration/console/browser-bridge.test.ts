@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
 import { composeConsole } from '../../../src/main/composition.ts';
-import type { EventHub } from '../../../src/main/dispatch.ts';
+import type { EventHub, IpcHandlers } from '../../../src/main/dispatch.ts';
 import type { ConsoleService } from '../../../src/main/services/console-service.ts';
 import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
 import { EncryptedFileVault } from '../../../src/main/services/vault.ts';
@@ -122,6 +122,7 @@ describe('browser bridge with a real console service', () => {
   let home: string;
   let vault: EncryptedFileVault;
   let service: ConsoleService;
+  let handlers: IpcHandlers;
   let events: EventHub;
   let bridge: BrowserBridge;
   let port: number;
@@ -155,8 +156,8 @@ describe('browser bridge with a real console service', () => {
     // a file just outside the static root: no path may reach it
     writeFileSync(join(root, 'secret.txt'), 'not for the browser');
     vault = new EncryptedFileVault(home);
-    ({ service, events } = compose(vault));
-    bridge = await startBrowserBridge({ handlers: service.handlers, events, staticDir });
+    ({ handlers, service, events } = compose(vault));
+    bridge = await startBrowserBridge({ handlers, events, staticDir });
     port = Number(new URL(bridge.origin).port);
   });
   afterAll(async () => {
@@ -287,17 +288,17 @@ describe('browser bridge with a real console service', () => {
 
       // the console quits without signing out; a new one starts on the same home
       await service.shutdown();
-      const second = compose(new EncryptedFileVault(home)).service;
-      spare.push(second);
-      await second.resumeLastSession();
+      const second = compose(new EncryptedFileVault(home));
+      spare.push(second.service);
+      await second.service.resumeLastSession();
       expect(await second.handlers['session.get']({})).toMatchObject({ signedIn: true, user: { id: engineer.id }, profile: { id: profileId } });
       expect((await second.handlers['fleet.devices']({ limit: 100, offset: 0 })).total).toBe(2);
 
       await second.handlers['session.signOut']({});
       expect(await second.handlers['session.get']({})).toEqual({ signedIn: false });
-      const third = compose(new EncryptedFileVault(home)).service;
-      spare.push(third);
-      await third.resumeLastSession();
+      const third = compose(new EncryptedFileVault(home));
+      spare.push(third.service);
+      await third.service.resumeLastSession();
       expect(await third.handlers['session.get']({})).toEqual({ signedIn: false });
       expect(new EncryptedFileVault(home).get(key)).toBeUndefined();
     });

@@ -21,7 +21,7 @@ import {
 import { waitFor } from '../../helpers/wait.ts';
 
 /**
- * The console's Pre-flight calls through the real ConsoleService handlers: profiles kept
+ * The console's Pre-flight calls through its real IPC table: profiles kept
  * in the settings, runs against loopback listeners reached through TETHER_PREFLIGHT_MAP
  * with live progress events, reports, and the clear errors a user gets for bad input.
  */
@@ -58,7 +58,7 @@ function openConsole(home: string, env: NodeJS.ProcessEnv): Console {
   composed.events.attach((event, payload) => {
     if (event === 'preflight.progress') progress.push(payload as PreflightProgress);
   });
-  const dispatch = <K extends IpcCallName>(name: K, input: IpcInput<K>) => dispatchCall(composed.service.handlers, name, input, (err) => console.error(err));
+  const dispatch = <K extends IpcCallName>(name: K, input: IpcInput<K>) => dispatchCall(composed.handlers, name, input, (err) => console.error(err));
   return {
     composed,
     progress,

@@ -14,7 +14,7 @@ import { type TestServer, startTestServer, tempDir } from '../../helpers/server.
 import { waitFor } from '../../helpers/wait.ts';
 
 /**
- * The console-wide proxy setting through the real ConsoleService handlers: signing in
+ * The console-wide proxy setting through the console's real IPC table: signing in
  * over a real TLS server through a loopback CONNECT proxy chosen manually (credentials
  * from the vault) or by a PAC script served on loopback, and `proxy.test` naming the hop
  * that failed.
@@ -40,7 +40,7 @@ function openConsole(env: NodeJS.ProcessEnv = {}): Console {
     // "system" here means the environment (HTTPS_PROXY / NO_PROXY), given per test
     env,
   });
-  const dispatch = <K extends IpcCallName>(name: K, input: IpcInput<K>) => dispatchCall(composed.service.handlers, name, input, (err) => console.error(err));
+  const dispatch = <K extends IpcCallName>(name: K, input: IpcInput<K>) => dispatchCall(composed.handlers, name, input, (err) => console.error(err));
   const c: Console = {
     composed,
     vault,

@@ -189,7 +189,7 @@ describe('SimulatorSupervisor asked for another size while starting', () => {
 describe('ConsoleService signing in to the simulator', () => {
   it('starts the simulator on demand and signs in; the fleet has the requested size', async () => {
     const home = workDir('tether-console-sim-');
-    const { service, events } = composeConsole({
+    const { handlers, service, events } = composeConsole({
       home,
       vault: new MemoryVault(),
       launcher: new NodeProcessLauncher(SIMULATOR),
@@ -200,16 +200,16 @@ describe('ConsoleService signing in to the simulator', () => {
     const pushed: string[] = [];
     events.attach((event, payload) => pushed.push(event === 'simulator.status' ? `simulator:${(payload as SimulatorStatus).phase}` : event));
 
-    const session = await service.handlers['session.signInSimulator']({ devices: 5 });
+    const session = await handlers['session.signInSimulator']({ devices: 5 });
     expect(session).toMatchObject({ signedIn: true, user: { username: 'trainee' }, profile: { id: 'offline-simulator', kind: 'simulator' } });
     expect(session.signedIn && session.serverUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect((await service.handlers['fleet.devices']({ limit: 100, offset: 0 })).total).toBe(5);
-    expect(await service.handlers['simulator.status']({})).toMatchObject({ phase: 'ready', devices: 5 });
+    expect((await handlers['fleet.devices']({ limit: 100, offset: 0 })).total).toBe(5);
+    expect(await handlers['simulator.status']({})).toMatchObject({ phase: 'ready', devices: 5 });
     // the simulator's own status, in order (other services announce themselves too, e.g. transfers)
     expect(pushed.filter((e) => e.startsWith('simulator:')).slice(0, 2)).toEqual(['simulator:starting', 'simulator:ready']);
     await waitFor(() => pushed.includes('connection.state'), { what: 'connection.state event' });
 
     await service.shutdown();
-    expect(await service.handlers['simulator.status']({})).toMatchObject({ phase: 'idle' });
+    expect(await handlers['simulator.status']({})).toMatchObject({ phase: 'idle' });
   });
 });

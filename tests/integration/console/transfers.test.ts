@@ -157,7 +157,7 @@ describe('the console transfer engine against the real server and agents', () =>
       if (event === 'transfers.changed') seen.push((payload as { items: TransferItem[] }).items);
     });
     const call = async <K extends IpcCallName>(name: K, input: IpcInput<K>): Promise<IpcOutput<K>> => {
-      const result = await dispatchCall(composed.service.handlers, name, input);
+      const result = await dispatchCall(composed.handlers, name, input);
       if (!result.ok) throw Object.assign(new Error(`${name}: ${result.error.code} ${result.error.message}`), result.error);
       return result.output as IpcOutput<K>;
     };
@@ -167,7 +167,7 @@ describe('the console transfer engine against the real server and agents', () =>
       seen,
       call,
       async failure(name, input) {
-        const result = await dispatchCall(composed.service.handlers, name, input);
+        const result = await dispatchCall(composed.handlers, name, input);
         if (result.ok) throw new Error(`${name} succeeded: ${JSON.stringify(result.output)}`);
         return result.error;
       },
@@ -427,7 +427,7 @@ describe('the console transfer engine against the real server and agents', () =>
     const staticDir = join(root, 'static');
     mkdirSync(staticDir, { recursive: true });
     writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Tether console</title>');
-    const bridge = await startBrowserBridge({ handlers: app.service.handlers, events: app.events, staticDir, staging: app.staging, downloadedFile: (id) => app.transfers.downloadedFile(id) });
+    const bridge = await startBrowserBridge({ handlers: app.handlers, events: app.events, staticDir, staging: app.staging, downloadedFile: (id) => app.transfers.downloadedFile(id) });
     try {
       const token = new URLSearchParams(new URL(bridge.url).hash.slice(1)).get('token')!;
       const page = { origin: bridge.origin, host: new URL(bridge.origin).host };

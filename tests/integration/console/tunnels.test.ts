@@ -52,7 +52,7 @@ async function startConsole(home: string, serverUrl: string, ca: string, usernam
     if (event === 'tunnels.terminal.data') terminal.push(payload as TestConsole['terminal'][number]);
   });
   const call = async <K extends IpcCallName>(name: K, input: IpcInput<K>): Promise<IpcOutput<K>> => {
-    const result = await dispatchCall(composed.service.handlers, name, input);
+    const result = await dispatchCall(composed.handlers, name, input);
     if (!result.ok) throw Object.assign(new Error(`${name}: ${result.error.code} ${result.error.message}`), result.error);
     return result.output as IpcOutput<K>;
   };
@@ -63,7 +63,7 @@ async function startConsole(home: string, serverUrl: string, ca: string, usernam
     terminal,
     call,
     async failure(name, input) {
-      const result = await dispatchCall(composed.service.handlers, name, input);
+      const result = await dispatchCall(composed.handlers, name, input);
       if (result.ok) throw new Error(`${name} succeeded: ${JSON.stringify(result.output)}`);
       return result.error;
     },

@@ -44,7 +44,7 @@ async function startProxiedConsole(home: string, world: TunnelWorld, proxies: { 
     tunnels: { redial: { baseMs: 100, maxMs: 500 }, openPollMs: 200 },
   });
   const call = async <K extends IpcCallName>(name: K, input: IpcInput<K>): Promise<IpcOutput<K>> => {
-    const result = await dispatchCall(composed.service.handlers, name, input);
+    const result = await dispatchCall(composed.handlers, name, input);
     if (!result.ok) throw Object.assign(new Error(`${name}: ${result.error.code} ${result.error.message}`), result.error);
     return result.output as IpcOutput<K>;
   };
@@ -55,7 +55,7 @@ async function startProxiedConsole(home: string, world: TunnelWorld, proxies: { 
     ...composed,
     call,
     async failure(name, input) {
-      const result = await dispatchCall(composed.service.handlers, name, input);
+      const result = await dispatchCall(composed.handlers, name, input);
       if (result.ok) throw new Error(`${name} succeeded: ${JSON.stringify(result.output)}`);
       return result.error;
     },
