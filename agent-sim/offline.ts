@@ -6,33 +6,14 @@
  * and for training. The trainee plays both sides: the engineer in the console, and the
  * customer — `--consent` sets every simulated customer's policy for service sessions
  * (auto: allowed at once; ask: the operator at the device answers; deny: refused), and
- * the commands below act as the operator at a device.
+ * the control commands below act as the operator at a device.
  *
- * Control on stdin, one command per line (plain words or JSON; a JSON command may carry a
- * numeric "id", echoed in its answer). Answers are {"event":"ack",…} or
- * {"event":"error","code"?,"message"} lines with --json, plain text without.
- *   fault SERIAL FAULT [SECONDS]   {"cmd":"fault","serial":"…","fault":"pressure-fault","id":7}
- *   clear SERIAL                   {"cmd":"clear","serial":"…"}
- *   list                           {"cmd":"list"}
- *   consents [SERIAL]              {"cmd":"consents","serial":"…"}
- *       consent requests waiting (all devices without SERIAL), each with remainingSeconds
- *   approve SERIAL [SESSION_ID] [--as NAME]
- *                                  {"cmd":"approve","serial":"…","sessionId":"…","as":"Pat Biomed"}
- *   deny SERIAL [SESSION_ID] [--as NAME]
- *                                  {"cmd":"deny","serial":"…","sessionId":"…"}
- *   sessions [SERIAL]              {"cmd":"sessions","serial":"…"}
- *       active sessions with controller, observers, scopes and remainingSeconds
- *   revoke SERIAL [SESSION_ID] [--as NAME]
- *                                  {"cmd":"revoke","serial":"…","sessionId":"…"}
- *   operator SERIAL                {"cmd":"operator","serial":"…"}
- *       what the device's operator sees: {serial, consents, sessions}
- *   stop                           {"cmd":"stop"}
- * Without SESSION_ID, the one request (or session) on that device is meant; none or several
- * is an error naming them. NAME (the operator, default "Device operator") may contain spaces.
- *
- * Unsolicited, whenever a device's pending consents or active sessions change:
- *   {"event":"operator","serial":"…","consents":[ConsentRequest…],"sessions":[DeviceSession without grant…]}
- * (a short text block without --json).
+ * Control on stdin — or, run as an Electron utility process (the packaged console), `{ line }`
+ * messages on the parent port: one command per line, plain words or JSON, as
+ * contract/simulator-control.ts declares them (answered by sim-control.ts). Answers are
+ * {"event":"ack",…} or {"event":"error","code"?,"message"} lines with --json, plain text
+ * without; so is the unsolicited {"event":"operator",…} line whenever a device's pending
+ * consents or active sessions change.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,13 +21,14 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { TetherError } from '#contract/errors';
+import type { SimOutputLine } from '#contract/simulator-control';
 import { parseServerConfig } from '../server/config.ts';
 import { buildServer } from '../server/app.ts';
 import { loadCredentials } from './agent/credentials.ts';
-import { Fleet, isFleetFault, type OperatorView } from './fleet.ts';
+import { Fleet } from './fleet.ts';
 import { SIM_CONSENT_MODES, isSimConsentMode, provisionSimFleet, resetSimUser } from './provision.ts';
 import { startRandomFaults } from './random-faults.ts';
+import { SimControl } from './sim-control.ts';
 
 const USAGE = `usage: npm run sim -- [--devices N] [--port P] [--data-dir DIR] [--json]
                      [--poll-window-ms MS] [--tick-ms MS] [--fault-rate PER_DEVICE_PER_HOUR]
@@ -62,9 +44,6 @@ const USAGE = `usage: npm run sim -- [--devices N] [--port P] [--data-dir DIR] [
                  TETHER_SIM_CONSENT_TIMEOUT_SECONDS); no answer counts as denied
   --transfer-bytes-per-sec  cap on file transfer content, per transfer, to practise on a slow
                  link (default 0: none, or TETHER_SIM_TRANSFER_BYTES_PER_SEC)`;
-
-/** Who the operator at the device says they are, unless told (--as). */
-const DEFAULT_OPERATOR = 'Device operator';
 
 const FLAGS = {
   devices: { type: 'string', default: '60' },
@@ -106,7 +85,7 @@ async function main(): Promise<void> {
   const temporary = !values['data-dir'];
   const dataDir = temporary ? mkdtempSync(join(tmpdir(), 'tether-sim-')) : resolve(values['data-dir'] as string);
   const log = pino({ level: process.env.TETHER_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const say = (human: string, event: Record<string, unknown>) => process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${human}\n`);
+  const say = (human: string, line: SimOutputLine) => process.stdout.write(json ? `${JSON.stringify(line)}\n` : `${human}\n`);
 
   // the relay's ports are picked like the API's: several simulators may run on one machine
   const tunnels = { agentPort: 0, consolePort: 0 };
@@ -123,10 +102,8 @@ async function main(): Promise<void> {
     tickMs,
   });
   await fleet.add(plan);
-  fleet.on('operator', (serial) => {
-    const view = fleet.operatorView(serial);
-    say(describeOperatorView(view), { event: 'operator', ...view });
-  });
+  const control = new SimControl(fleet, say, (reason) => shutdown(reason));
+  fleet.on('operator', (serial) => control.announceOperator(serial));
   fleet.startAll();
   const stopFaults = startRandomFaults(fleet, faultRate, log);
 
@@ -160,151 +137,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const onControlLine = (line: string) => {
-    // a JSON command may carry an id, echoed in its answer (answers can come out of order)
-    let id: unknown;
-    try {
-      id = line.trim().startsWith('{') ? (JSON.parse(line) as { id?: unknown }).id : undefined;
-    } catch {
-      id = undefined;
-    }
-    const tag = typeof id === 'number' ? { id } : {};
-    void handleControl(line.trim()).then(
-      (answer) => answer && say(answer.human, { event: 'ack', ...tag, ...answer.data }),
-      (err: unknown) => say(`error: ${(err as Error).message}`, {
-        event: 'error',
-        ...tag,
-        ...(err instanceof TetherError ? { code: err.code } : {}),
-        message: (err as Error).message,
-      }),
-    );
-  };
-  createInterface({ input: process.stdin }).on('line', onControlLine);
+  createInterface({ input: process.stdin }).on('line', (line) => control.answer(line));
   // Run as an Electron utility process (the packaged console), control lines arrive on the parent port.
   const parentPort = (process as { parentPort?: { on(event: 'message', listener: (e: { data: { line?: unknown } }) => void): void } }).parentPort;
   parentPort?.on('message', (e) => {
-    if (typeof e.data?.line === 'string') onControlLine(e.data.line);
+    if (typeof e.data?.line === 'string') control.answer(e.data.line);
   });
-
-  async function handleControl(line: string): Promise<{ human: string; data: Record<string, unknown> } | undefined> {
-    if (!line) return undefined;
-    const { cmd, args } = line.startsWith('{') ? parseJsonControl(line) : parseWordControl(line);
-    const serialArg = typeof args.serial === 'string' && args.serial ? args.serial : undefined;
-    const sessionIdArg = typeof args.sessionId === 'string' && args.sessionId ? args.sessionId : undefined;
-    const operator = typeof args.as === 'string' && args.as.trim() ? args.as : DEFAULT_OPERATOR;
-    switch (cmd) {
-      case 'fault': {
-        const serial = String(args.serial ?? '');
-        const fault = String(args.fault ?? '');
-        if (!isFleetFault(fault)) throw new Error(`unknown fault "${fault}"`);
-        const durationMs = args.durationMs;
-        if (durationMs !== undefined && !(typeof durationMs === 'number' && Number.isFinite(durationMs) && durationMs > 0)) {
-          throw new Error('durationMs must be a positive number of milliseconds');
-        }
-        await fleet.inject(serial, fault, durationMs);
-        return { human: `${fault} injected on ${serial}`, data: { cmd, serial, fault } };
-      }
-      case 'clear': {
-        const serial = String(args.serial ?? '');
-        fleet.clear(serial);
-        return { human: `faults cleared on ${serial}`, data: { cmd, serial } };
-      }
-      case 'list': {
-        const devices = [...fleet.members.values()].map((m) => ({ serial: m.serial, model: m.modelId, state: m.device.state(), agent: m.agent.state, faults: [...m.device.faults] }));
-        return { human: devices.map((d) => `${d.serial.padEnd(14)} ${d.model.padEnd(15)} ${d.state.padEnd(10)} ${d.agent}${d.faults.length ? `  faults: ${d.faults.join(', ')}` : ''}`).join('\n'), data: { cmd, devices } };
-      }
-      case 'consents': {
-        const consents = fleet.operatorViews(serialArg).flatMap((v) =>
-          v.consents.map((c) => ({ serial: v.serial, ...c, remainingSeconds: Math.ceil(c.expiresInMs / 1000) })),
-        );
-        const human = consents.length
-          ? consents.map((c) => `${c.serial.padEnd(14)} ${c.sessionId}  ${describeConsent(c)}`).join('\n')
-          : 'no consent requests waiting';
-        return { human, data: { cmd, consents } };
-      }
-      case 'sessions': {
-        const sessions = fleet.operatorViews(serialArg).flatMap((v) =>
-          v.sessions.map((s) => ({ serial: v.serial, ...s, remainingSeconds: Math.max(0, Math.ceil((s.expiresAt - Date.now()) / 1000)) })),
-        );
-        const human = sessions.length
-          ? sessions.map((s) => `${s.serial.padEnd(14)} ${s.sessionId}  ${describeSession(s)}`).join('\n')
-          : 'no active sessions';
-        return { human, data: { cmd, sessions } };
-      }
-      case 'approve':
-      case 'deny': {
-        const serial = requireSerial(serialArg, cmd);
-        const decision = fleet.decideConsent(serial, sessionIdArg, cmd === 'approve', operator);
-        return {
-          human: `${decision.approve ? 'approved' : 'denied'}: ${decision.kind === 'extend' ? 'extension of ' : ''}session ${decision.sessionId} on ${serial} (as ${decision.operator})`,
-          data: { cmd, serial, ...decision },
-        };
-      }
-      case 'revoke': {
-        const serial = requireSerial(serialArg, cmd);
-        const revocation = fleet.revokeSession(serial, sessionIdArg, operator);
-        return { human: `revoked: session ${revocation.sessionId} on ${serial} (as ${revocation.operator})`, data: { cmd, serial, ...revocation } };
-      }
-      case 'operator': {
-        const view = fleet.operatorView(requireSerial(serialArg, cmd));
-        return { human: describeOperatorView(view), data: { cmd, ...view } };
-      }
-      case 'stop':
-        await shutdown('stop command');
-        return undefined;
-      default:
-        throw new Error(`unknown command "${cmd}" (fault, clear, list, consents, approve, deny, sessions, revoke, operator, stop)`);
-    }
-  }
-}
-
-interface ControlCommand {
-  cmd: string;
-  args: Record<string, unknown>;
-}
-
-function parseJsonControl(line: string): ControlCommand {
-  const parsed = JSON.parse(line) as Record<string, unknown>;
-  return { cmd: String(parsed.cmd ?? ''), args: parsed };
-}
-
-/** Plain words: `fault SERIAL FAULT [SECONDS]`, `approve SERIAL [SESSION_ID] [--as NAME WITH SPACES]`, … */
-function parseWordControl(line: string): ControlCommand {
-  const words = line.split(/\s+/);
-  const asAt = words.indexOf('--as');
-  const as = asAt >= 0 ? words.slice(asAt + 1).join(' ') : undefined;
-  const [cmd = '', serial, second, third] = asAt >= 0 ? words.slice(0, asAt) : words;
-  if (cmd === 'fault') {
-    const seconds = third === undefined ? undefined : Number(third);
-    if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) throw new Error(`fault SECONDS must be a positive number, got "${third}"`);
-    return { cmd, args: { serial, fault: second, durationMs: seconds === undefined ? undefined : seconds * 1000 } };
-  }
-  return { cmd, args: { serial, sessionId: second, as } };
-}
-
-function requireSerial(serial: string | undefined, cmd: string): string {
-  if (!serial) throw new Error(`${cmd} needs a SERIAL`);
-  return serial;
-}
-
-function describeConsent(c: OperatorView['consents'][number]): string {
-  const what = c.kind === 'extend' ? `wants ${c.durationMinutes} more min` : `requests ${c.scopes.join(', ')} for ${c.durationMinutes} min`;
-  return `${c.engineer.displayName} (${c.engineer.username}) ${what}: "${c.reason}" — ${Math.ceil(c.expiresInMs / 1000)} s to answer`;
-}
-
-function describeSession(s: OperatorView['sessions'][number]): string {
-  const observers = s.observers.length ? `, observers ${s.observers.map((o) => o.displayName).join(', ')}` : '';
-  const left = Math.max(0, Math.round((s.expiresAt - Date.now()) / 60_000));
-  return `controller ${s.controller.displayName} (${s.controller.username})${observers}; ${s.scopes.join(', ')}; ${left} min left: "${s.reason}"`;
-}
-
-/** The operator's view of one device, as a few lines of text. */
-function describeOperatorView(view: OperatorView): string {
-  const lines = [
-    ...view.consents.map((c) => `  consent ${c.sessionId}: ${describeConsent(c)} — "approve ${view.serial}" or "deny ${view.serial}"`),
-    ...view.sessions.map((s) => `  session ${s.sessionId}: ${describeSession(s)}`),
-  ];
-  return [`${view.serial}: ${lines.length ? '' : 'no consent requests, no sessions'}`.trimEnd(), ...lines].join('\n');
 }
 
 main().catch((err: unknown) => {

@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { TetherError } from '#contract/errors';
-import { OperatorStateSchema, type OperatorState, type SimulatorStatus } from '#contract/ipc';
+import type { OperatorState, SimulatorStatus } from '#contract/ipc';
+import {
+  type SimAck,
+  type SimAckFor,
+  type SimControlCommand,
+  type SimErrorLine,
+  type SimOutputLine,
+  SimFaultSchema,
+  SimOutputLineSchema,
+} from '#contract/simulator-control';
 import type { LaunchedProcess, ProcessLauncher } from './process-launcher.ts';
-
-const ReadySchema = z.object({
-  event: z.literal('ready'),
-  url: z.string(),
-  caCert: z.string(),
-  username: z.string(),
-  password: z.string(),
-  devices: z.number().int(),
-});
 
 /** What the console needs to sign in to a running simulator. */
 export interface SimulatorEndpoint {
@@ -22,16 +21,22 @@ export interface SimulatorEndpoint {
   devices: number;
 }
 
-const ControlAnswerSchema = z.object({ event: z.enum(['ack', 'error']), id: z.number().int().optional(), message: z.string().optional() }).passthrough();
-type ControlAnswer = z.infer<typeof ControlAnswerSchema>;
+/**
+ * A control command as the supervisor sends it: the id is its own, to pair the answer;
+ * never `stop`, which has no acknowledgement (the supervisor ends the process instead).
+ */
+type SimControlRequest = WithoutId<Exclude<SimControlCommand, { cmd: 'stop' }>>;
+type WithoutId<C> = C extends unknown ? Omit<C, 'id'> : never;
 
-/** The simulator's unsolicited line when a device's operator view changes. */
-const OperatorLineSchema = OperatorStateSchema.extend({ event: z.literal('operator') });
+/** How a command awaiting its answer is told: the simulator's answer, or why none will come in the expected form. */
+type ControlWaiter = (answer: SimAck | SimErrorLine | TetherError) => void;
 
 /**
  * Runs the offline simulator (`agent-sim/offline.ts`) for the console: starts it with the
- * requested fleet size, waits for its JSON ready line, forwards fault injections on its
- * standard input, and stops it with the app. Its state is reported as it changes.
+ * requested fleet size, waits for its JSON ready line, sends it control commands (faults,
+ * the operator's answers) and reads every line it prints by the protocol both share
+ * (contract/simulator-control.ts), and stops it with the app. Its state is reported as it
+ * changes.
  */
 export class SimulatorSupervisor {
   private process: LaunchedProcess | undefined;
@@ -39,7 +44,7 @@ export class SimulatorSupervisor {
   private starting: Promise<SimulatorEndpoint> | undefined;
   private current: SimulatorStatus = { phase: 'idle', devices: null, message: null };
   /** Control commands awaiting their answer, by id (the simulator answers out of order). */
-  private readonly waiters = new Map<number, (answer: ControlAnswer) => void>();
+  private readonly waiters = new Map<number, ControlWaiter>();
   private nextControlId = 1;
 
   constructor(
@@ -72,8 +77,11 @@ export class SimulatorSupervisor {
     return this.starting;
   }
 
+  /** Injects a fault the simulator knows (an unknown one is refused here, as the simulator would). */
   injectFault(serial: string, fault: string): Promise<void> {
-    return this.control({ cmd: 'fault', serial, fault }).then(() => undefined);
+    const known = SimFaultSchema.safeParse(fault);
+    if (!known.success) return Promise.reject(new TetherError('VALIDATION_FAILED', known.error.issues.map((i) => i.message).join('; ')));
+    return this.control({ cmd: 'fault', serial, fault: known.data }).then(() => undefined);
   }
 
   clearFaults(serial: string): Promise<void> {
@@ -82,10 +90,8 @@ export class SimulatorSupervisor {
 
   /** What the operator at a simulated device sees now. */
   async operatorState(serial: string): Promise<OperatorState> {
-    const answer = await this.control({ cmd: 'operator', serial });
-    const state = OperatorStateSchema.safeParse(answer);
-    if (!state.success) throw new TetherError('SIMULATOR_FAILED', 'the simulator answered the operator query in an unexpected form');
-    return state.data;
+    const { event: _event, id: _id, cmd: _cmd, ...state } = await this.control({ cmd: 'operator', serial });
+    return state;
   }
 
   /** The operator at the simulated device approves or denies a consent request. */
@@ -130,38 +136,28 @@ export class SimulatorSupervisor {
         this.setStatus({ phase: 'failed', devices, message });
         reject(new TetherError('SIMULATOR_FAILED', message));
       };
-      child.onLine((line) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(line);
-        } catch {
-          return;
-        }
-        const ready = ReadySchema.safeParse(json);
-        if (ready.success && !this.endpoint) {
-          clearTimeout(timer);
-          this.endpoint = {
-            url: ready.data.url,
-            caPem: readFileSync(ready.data.caCert, 'utf8'),
-            username: ready.data.username,
-            password: ready.data.password,
-            devices: ready.data.devices,
-          };
-          this.setStatus({ phase: 'ready', devices: ready.data.devices, message: `Simulator running: ${ready.data.devices} devices` });
-          resolve(this.endpoint);
-          return;
-        }
-        const operator = OperatorLineSchema.safeParse(json);
-        if (operator.success) {
-          const { event: _event, ...state } = operator.data;
-          this.options.onOperator?.(state);
-          return;
-        }
-        const answer = ControlAnswerSchema.safeParse(json);
-        if (answer.success && answer.data.id !== undefined) {
-          const waiter = this.waiters.get(answer.data.id);
-          this.waiters.delete(answer.data.id);
-          waiter?.(answer.data);
+      child.onLine((text) => {
+        const line = this.readLine(text);
+        if (!line) return;
+        switch (line.event) {
+          case 'ready':
+            if (this.endpoint) return;
+            clearTimeout(timer);
+            this.endpoint = { url: line.url, caPem: readFileSync(line.caCert, 'utf8'), username: line.username, password: line.password, devices: line.devices };
+            this.setStatus({ phase: 'ready', devices: line.devices, message: `Simulator running: ${line.devices} devices` });
+            resolve(this.endpoint);
+            return;
+          case 'operator': {
+            const { event: _event, ...state } = line;
+            this.options.onOperator?.(state);
+            return;
+          }
+          case 'ack':
+          case 'error':
+            if (line.id !== undefined) this.answer(line.id, line);
+            return;
+          case 'stopped':
+            return;
         }
       });
       child.onExit((code) => {
@@ -181,14 +177,44 @@ export class SimulatorSupervisor {
     });
   }
 
-  private control(command: Record<string, unknown>): Promise<ControlAnswer> {
+  /** Sends one command and resolves with its acknowledgement; the simulator's refusal rejects. */
+  private control<C extends SimControlRequest>(command: C): Promise<SimAckFor<C['cmd']>> {
     const running = this.process;
     if (!running || !this.endpoint) return Promise.reject(new TetherError('SIMULATOR_FAILED', 'the simulator is not running'));
     const id = this.nextControlId++;
     return new Promise((resolve, reject) => {
-      this.waiters.set(id, (answer) => (answer.event === 'ack' ? resolve(answer) : reject(new TetherError('VALIDATION_FAILED', answer.message ?? 'the simulator refused the command'))));
-      running.write(JSON.stringify({ ...command, id }));
+      this.waiters.set(id, (answer) => {
+        if (answer instanceof TetherError) reject(answer);
+        else if (answer.event === 'error') reject(new TetherError('VALIDATION_FAILED', answer.message));
+        else if (answer.cmd === command.cmd) resolve(answer as SimAckFor<C['cmd']>);
+        else reject(new TetherError('SIMULATOR_FAILED', `the simulator answered "${command.cmd}" as if it were "${answer.cmd}"`));
+      });
+      const line: SimControlCommand = { ...command, id };
+      running.write(JSON.stringify(line));
     });
+  }
+
+  /** One line of the simulator's output in the protocol's form; anything else is not for us, unless it answers a command. */
+  private readLine(text: string): SimOutputLine | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const line = SimOutputLineSchema.safeParse(json);
+    if (line.success) return line.data;
+    const id = (json as { id?: unknown } | null)?.id;
+    if (typeof id === 'number') {
+      this.answer(id, new TetherError('SIMULATOR_FAILED', `the simulator answered in an unexpected form: ${line.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`));
+    }
+    return undefined;
+  }
+
+  private answer(id: number, answer: SimAck | SimErrorLine | TetherError): void {
+    const waiter = this.waiters.get(id);
+    this.waiters.delete(id);
+    waiter?.(answer);
   }
 
   private setStatus(status: SimulatorStatus): void {

@@ -142,6 +142,31 @@ describe('SimulatorSupervisor with the real simulator process', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
   });
 
+  it('reads what the operator at a device sees, and pairs the simulator\'s own refusal with its command when answered out of order', async () => {
+    const list = await connection.call('GET', '/devices?limit=100', DeviceListResponseSchema);
+    const [, , , flapped, viewed] = list.items;
+    if (!flapped || !viewed) throw new Error('too few simulated devices');
+    expect(await supervisor.operatorState(viewed.serial)).toEqual({ serial: viewed.serial, consents: [], sessions: [] });
+
+    // the flap is answered once its agent stopped; the unknown device is refused by the simulator at once
+    const pid = launcher.launched[0]?.pid;
+    if (pid === undefined) throw new Error('no simulator pid');
+    process.kill(pid, 'SIGSTOP');
+    let outcomes: PromiseSettledResult<void>[];
+    try {
+      const pending = Promise.allSettled([supervisor.injectFault(flapped.serial, 'network-flap'), supervisor.clearFaults('ZZZ-XX99999')]);
+      await sleep(200);
+      process.kill(pid, 'SIGCONT');
+      outcomes = await pending;
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    const refused = (outcomes[1] as PromiseRejectedResult).reason as TetherError;
+    expect(refused).toBeInstanceOf(TetherError);
+    expect(refused.message).toMatch(/no simulated device with serial ZZZ-XX99999/);
+  });
+
   it('stops the process (status idle), after which fault injection fails with SIMULATOR_FAILED', async () => {
     const pid = launcher.launched[0]?.pid;
     expect(isRunning(pid)).toBe(true);

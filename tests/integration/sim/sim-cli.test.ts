@@ -81,6 +81,29 @@ describe('npm run sim', () => {
     expect(existsSync(sim.ready.dataDir)).toBe(false);
   });
 
+  it('answers a malformed JSON control line with a VALIDATION_FAILED error naming what is wrong, and keeps running', async () => {
+    const sim = await startSim(['--devices', '1']);
+    children.push(sim.child);
+    const notJson = waitForLine<Record<string, unknown>>(sim.child, (_l, json) => json?.event === 'error');
+    sim.child.stdin?.write('{"cmd":"fault","serial":\n');
+    expect((await notJson).json).toMatchObject({ event: 'error', code: 'VALIDATION_FAILED', message: expect.stringMatching(/^not JSON: /) });
+
+    const noSerial = await send(sim.child, { cmd: 'fault', fault: 'pressure-fault', durationMs: -1, id: 41 });
+    expect(noSerial).toMatchObject({ event: 'error', id: 41, code: 'VALIDATION_FAILED' });
+    expect(String(noSerial.message)).toMatch(/serial: required/);
+    expect(String(noSerial.message)).toMatch(/durationMs: must be a positive number/);
+    const unknown = await send(sim.child, { cmd: 'meltdown', id: 42 });
+    expect(unknown).toMatchObject({ event: 'error', id: 42, code: 'VALIDATION_FAILED' });
+    expect(String(unknown.message)).toMatch(/unknown command "meltdown"/);
+
+    // still running: the next command is answered
+    const listed = await send(sim.child, { cmd: 'list', id: 43 });
+    expect(listed).toMatchObject({ event: 'ack', id: 43, cmd: 'list' });
+    expect(listed.devices).toHaveLength(1);
+    expect(sim.child.exitCode).toBeNull();
+    await stopChild(sim.child);
+  });
+
   it('keeps its fleet in --data-dir: a second start re-uses enrolled agents and grows the fleet', async () => {
     const dataDir = tempDir('tether-sim-persist-');
     const first = await startSim(['--devices', '5', '--data-dir', dataDir]);
