@@ -4,6 +4,8 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { API_ROUTES } from '#contract/http/api-routes';
 import { TetherError } from '#contract/errors';
 import { TUNNEL_ALPN, TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW } from '#node-lib/tunnel-link';
 import { TUNNEL_WIRE, type TunnelPath } from '#contract/tunnels';
@@ -11,6 +13,12 @@ import type { TunnelLiveFigures } from './views.ts';
 
 
 /** Which leg an upgrade request is for. */
+
+/** The link route of a leg as its table declares it, for the refusal of anything else. */
+const linkRoute = (leg: TunnelLeg): string => {
+  const table = leg === 'agent' ? AGENT_ROUTES : API_ROUTES;
+  return `${table.prefix}${table.routes['tunnels.link'].path}`;
+};
 export type TunnelLeg = 'console' | 'agent';
 
 /** What the relay asks of the tunnel service: whether a leg may join, and what happened. */
@@ -129,7 +137,7 @@ export class TunnelRelay {
 
   private createListener(leg: TunnelLeg, options: https.ServerOptions): https.Server {
     const server = https.createServer(options, (request: IncomingMessage, response: ServerResponse) => {
-      const error = new TetherError('VALIDATION_FAILED', `this port carries tunnel links only: GET ${leg === 'agent' ? '/agent/v1' : '/api/v1'}/tunnels/:id/link with Upgrade: ${TUNNEL_WIRE.upgrade}`);
+      const error = new TetherError('VALIDATION_FAILED', `this port carries tunnel links only: GET ${linkRoute(leg)} with Upgrade: ${TUNNEL_WIRE.upgrade}`);
       const body = JSON.stringify(error.toBody());
       response.writeHead(error.httpStatus, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
     });

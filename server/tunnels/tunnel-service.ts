@@ -1,10 +1,10 @@
-import { API_ROUTES } from '#contract/http/api-routes';
-import { AGENT_ROUTES } from '#contract/http/agent-routes';
-import { pathOf } from '#contract/http/client';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Transaction } from 'kysely';
+import { API_ROUTES } from '#contract/http/api-routes';
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import { TetherError } from '#contract/errors';
 import type { OpenTunnelResponse, TunnelTicket, TunnelView } from '#contract/api/tunnels';
 import { isDeviceModelId, tunnelTargetOf } from '#contract/device-models';

@@ -1,7 +1,7 @@
-import { API_ROUTES } from '#contract/http/api-routes';
-import { pathOf } from '#contract/http/client';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { API_ROUTES } from '#contract/http/api-routes';
+import { pathOf } from '#contract/http/client';
 import type { TunnelTicket } from '#contract/api/tunnels';
 import { ErrorBodySchema, TetherError } from '#contract/errors';
 import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '#node-lib/tunnel-link';

@@ -1,9 +1,9 @@
-import { AGENT_ROUTES } from '#contract/http/agent-routes';
-import { pathOf } from '#contract/http/client';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import { tunnelTargetOf } from '#contract/device-models';
 import { TetherError } from '#contract/errors';
 import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, type TunnelLinkRoute, dialTunnelLink } from '#node-lib/tunnel-link';

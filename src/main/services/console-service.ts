@@ -1,10 +1,9 @@
-import type { z } from 'zod';
 import { TetherError } from '#contract/errors';
-import { UserSchema } from '#contract/api/auth';
+import type { User } from '#contract/api/auth';
 import type { ConnectionState, Profile, SessionState } from '#contract/ipc';
 import type { EventHub, HandlerSlice } from '../dispatch.ts';
 import { type ProfileService, SIMULATOR_PROFILE_ID } from './profiles.ts';
-import { ServerConnection } from './server-connection.ts';
+import { type ConsoleApi, ServerConnection } from './server-connection.ts';
 import type { SettingsStore } from './settings.ts';
 import type { SimulatorSupervisor } from './simulator.ts';
 import type { SecretVault } from './vault.ts';
@@ -13,7 +12,6 @@ import type { PreflightService, SignedInServer } from './preflight-service.ts';
 import type { ProxyService } from './proxy-service.ts';
 import type { TunnelManager } from './tunnels/tunnel-manager.ts';
 import type { TunnelTerminals } from './tunnels/tunnel-terminals.ts';
-import { HealthResponseSchema } from '#contract/api/index';
 
 export interface ConsoleServiceDeps {
   profiles: ProfileService;
@@ -60,7 +58,7 @@ export class ConsoleService {
       const profile = this.deps.profiles.get(id);
       const connection = this.connect(profile, profile.url, profile.caPem);
       await connection.resume(token);
-      const user = await connection.call('GET', '/me', UserSchema);
+      const user = await connection.api.call('auth.me', {});
       this.adopt(connection, profile, user);
     } catch {
       this.deps.vault.delete(refreshKey(id));
@@ -139,9 +137,9 @@ export class ConsoleService {
   };
 
   /** The signed-in server connection every domain's server calls go through; NOT_SIGNED_IN when signed out. */
-  api(): ServerConnection {
+  api(): ConsoleApi {
     if (!this.connection?.signedIn) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
-    return this.connection;
+    return this.connection.api;
   }
 
   private connect(profile: Profile, url: string, caPem: string | null): ServerConnection {
@@ -187,13 +185,13 @@ export class ConsoleService {
     return connection;
   }
 
-  private adopt(connection: ServerConnection, profile: Profile, user: z.infer<typeof UserSchema>): SessionState {
+  private adopt(connection: ServerConnection, profile: Profile, user: User): SessionState {
     this.session = { signedIn: true, user, profile, serverUrl: connection.target.url };
     connection.startLive();
     this.relayPorts = [];
     // the relay's ports join the derived pre-flight profile once known (an older server tells none)
-    connection
-      .call('GET', '/health', HealthResponseSchema)
+    connection.api
+      .call('health', {})
       .then((health) => {
         if (this.connection === connection) this.relayPorts = [health.relay.agentPort, health.relay.consolePort];
       })

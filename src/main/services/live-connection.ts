@@ -2,6 +2,8 @@ import type https from 'node:https';
 import WebSocket from 'ws';
 import { backoffDelay } from '#contract/backoff';
 import { LIVE_CLOSE, LiveEventSchema, type LiveEvent } from '#contract/api/live';
+import { API_ROUTES } from '#contract/http/api-routes';
+import { pathOf } from '#contract/http/client';
 import type { ConnectionState } from '#contract/ipc';
 
 export interface LiveConnectionOptions {
@@ -63,7 +65,7 @@ export class LiveConnection {
   private connect(): void {
     const token = this.options.token();
     if (this.stopped || !token) return;
-    const wsUrl = `${this.options.url.replace(/^https:/, 'wss:')}/api/v1/events`;
+    const wsUrl = `${this.options.url.replace(/^https:/, 'wss:').replace(/\/+$/, '')}${pathOf(API_ROUTES, 'events', {})}`;
     const socket = new WebSocket(wsUrl, {
       agent: this.options.agent,
       ...(this.options.caPem ? { ca: this.options.caPem } : {}),

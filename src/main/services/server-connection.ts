@@ -2,10 +2,12 @@ import axios, { type AxiosInstance } from 'axios';
 import type https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { z } from 'zod';
 import { TetherError, parseErrorBody } from '#contract/errors';
+import { API_ROUTES, type ApiRoutes } from '#contract/http/api-routes';
+import { RouteClient, type RouteRequest } from '#contract/http/client';
+import type { RouteParams } from '#contract/http/route';
 import { describeConnectionError, proxyRefusal } from '#node-lib/connection-errors';
-import { LoginResponseSchema, TokenPairSchema, type LoginResponse, type TokenPair } from '#contract/api/auth';
+import type { LoginResponse, TokenPair } from '#contract/api/auth';
 import type { LiveEvent } from '#contract/api/live';
 import type { ConnectionState } from '#contract/ipc';
 import { type ProxyAwareAgent, type ServerTarget, createHttpsAgent } from './http-agent.ts';
@@ -23,7 +25,14 @@ export interface ServerConnectionOptions {
   keepaliveMs?: number;
 }
 
-type Method = 'GET' | 'POST';
+/** What a console call may set beyond the route's own input. */
+export interface ApiCallOptions {
+  /** Longer than the connection's default, for calls the server holds (a device listing a folder). */
+  timeoutMs?: number;
+}
+
+/** The console API by route name (contract/http/api-routes.ts), signed in. */
+export type ConsoleApi = RouteClient<ApiRoutes, ApiCallOptions>;
 
 /**
  * The console's link to one Tether server: REST over axios with the profile's pinned CA
@@ -42,13 +51,21 @@ export class ServerConnection {
   private live: LiveConnection | undefined;
   private closed = false;
 
+  /**
+   * The console API, signed in: `api.call('commands.create', { deviceId }, body)`. An
+   * expired access token is refreshed once and the call repeated.
+   */
+  readonly api: ConsoleApi = new RouteClient(API_ROUTES, (request, options) => this.authenticated(request, options?.timeoutMs));
+  /** The routes called before (or without) an access token: sign-in and refresh. */
+  private readonly anonymous: ConsoleApi = new RouteClient(API_ROUTES, (request, options) => this.send(request, false, options?.timeoutMs));
+
   constructor(
     readonly target: ServerTarget,
     private readonly options: ServerConnectionOptions = {},
   ) {
     this.agent = createHttpsAgent(target);
     this.http = axios.create({
-      baseURL: `${target.url.replace(/\/+$/, '')}/api/v1`,
+      baseURL: this.origin,
       httpsAgent: this.agent,
       proxy: false,
       timeout: options.requestTimeoutMs ?? 15_000,
@@ -62,7 +79,7 @@ export class ServerConnection {
   }
 
   async signIn(username: string, password: string): Promise<LoginResponse> {
-    const answer = await this.send('POST', '/auth/login', { username, password }, LoginResponseSchema, false);
+    const answer = await this.anonymous.call('auth.login', {}, { username, password });
     this.adopt(answer);
     return answer;
   }
@@ -73,13 +90,23 @@ export class ServerConnection {
     await this.refresh();
   }
 
-  /** An authenticated API call; an expired access token is refreshed once and the call repeated. */
-  async call<S extends z.ZodType>(method: Method, path: string, schema: S, body?: unknown, options: { timeoutMs?: number } = {}): Promise<z.output<S>> {
+  /** The absolute URL of a route, for clients that speak its bytes themselves (tus uploads). */
+  routeUrl<N extends keyof ApiRoutes & string>(name: N, params: RouteParams<ApiRoutes[N]>): string {
+    return `${this.origin}${this.api.path(name, params)}`;
+  }
+
+  /** `https://host:port`, without a trailing slash. */
+  private get origin(): string {
+    return this.target.url.replace(/\/+$/, '');
+  }
+
+  /** A signed-in call; an expired access token is refreshed once and the call repeated. */
+  private async authenticated(request: RouteRequest, timeoutMs: number | undefined): Promise<unknown> {
     if (this.refreshing) await this.refreshing.catch(() => undefined);
     if (!this.accessToken) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
     const used = this.accessToken;
     try {
-      return await this.send(method, path, body, schema, true, options.timeoutMs);
+      return await this.send(request, true, timeoutMs);
     } catch (err) {
       if (!(err instanceof TetherError)) throw err;
       if (err.code === 'TOKEN_INVALID' || err.code === 'ACCOUNT_DISABLED') {
@@ -89,18 +116,13 @@ export class ServerConnection {
       if (err.code !== 'TOKEN_EXPIRED') throw err;
       // refresh only if nobody did since this call's token was taken
       await this.renewExpired(used);
-      return this.send(method, path, body, schema, true, options.timeoutMs);
+      return this.send(request, true, timeoutMs);
     }
   }
 
   /** The agent every request of this connection goes through (pinned CA, proxy): for clients that speak HTTP themselves (tus). */
   get httpsAgent(): https.Agent {
     return this.agent;
-  }
-
-  /** `https://host/api/v1`, without a trailing slash. */
-  get apiBase(): string {
-    return `${this.target.url.replace(/\/+$/, '')}/api/v1`;
   }
 
   /** The current access token, after any refresh in flight. */
@@ -175,7 +197,7 @@ export class ServerConnection {
 
   /** Signs out on the server (best effort) and forgets the tokens. */
   async signOut(): Promise<void> {
-    if (this.accessToken) await this.send('POST', '/auth/logout', {}, null, true).catch(() => undefined);
+    if (this.accessToken) await this.api.call('auth.logout', {}, {}).catch(() => undefined);
     this.close();
     this.options.onRefreshToken?.(undefined);
   }
@@ -200,7 +222,7 @@ export class ServerConnection {
   private async doRefresh(): Promise<void> {
     if (!this.refreshToken) throw new TetherError('NOT_SIGNED_IN', 'sign in first');
     try {
-      const pair = await this.send('POST', '/auth/refresh', { refreshToken: this.refreshToken }, TokenPairSchema, false);
+      const pair = await this.anonymous.call('auth.refresh', {}, { refreshToken: this.refreshToken });
       this.adopt(pair);
       this.live?.renew(pair.accessToken);
     } catch (err) {
@@ -228,7 +250,8 @@ export class ServerConnection {
     this.options.onSessionEnded?.(error);
   }
 
-  private async send<S extends z.ZodType>(method: Method, path: string, body: unknown, schema: S | null, authenticated: boolean, timeoutMs?: number): Promise<z.output<S>> {
+  private async send(request: RouteRequest, authenticated: boolean, timeoutMs?: number): Promise<unknown> {
+    const { method, path, body } = request;
     let response;
     try {
       response = await this.http.request({
@@ -249,8 +272,8 @@ export class ServerConnection {
       if (proxyHost) throw proxyRefusal(response.status, proxyHost, new URL(this.target.url).host, this.agent.proxyAbout);
       throw new TetherError('SERVER_UNREACHABLE', `${new URL(this.target.url).host} answered HTTP ${response.status}; is this a Tether server?`);
     }
-    if (!schema) return undefined as z.output<S>;
-    const parsed = schema.safeParse(response.data);
+    // a 204 has no body: the route's answer schema (null) reads it as null
+    const parsed = request.response.safeParse(response.status === 204 ? null : response.data);
     if (!parsed.success) throw new TetherError('SERVER_UNREACHABLE', `the server's answer to ${path} is not what this console expects (version mismatch?)`);
     return parsed.data;
   }

@@ -1,6 +1,4 @@
-import { ListFilesResponseSchema } from '#contract/api/transfers';
 import type { HandlerSlice } from '../dispatch.ts';
-import { enc } from './api-path.ts';
 import type { ConsoleService } from './console-service.ts';
 import type { TransferEngine } from './transfers/engine.ts';
 
@@ -21,6 +19,6 @@ export function transferHandlers(transfers: TransferEngine, service: Pick<Consol
     'transfers.cancel': ({ id }) => transfers.cancel(id),
     'transfers.retry': ({ id }) => transfers.retry(id),
     'files.list': async ({ deviceId, sessionId, path }) =>
-      service.api().call('POST', `/devices/${enc(deviceId)}/files/list`, ListFilesResponseSchema, { sessionId, path }, { timeoutMs: LIST_FILES_TIMEOUT_MS }),
+      service.api().call('files.list', { deviceId }, { sessionId, path }, { timeoutMs: LIST_FILES_TIMEOUT_MS }),
   };
 }

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
 import { createCertificateAuthority } from '../../../server/pki/certificates.ts';
-import { UserSchema } from '#contract/api/auth';
 import type { AuditEntry } from '#contract/api/audit';
 import type { LiveEvent } from '#contract/api/live';
 import { TetherError } from '#contract/errors';
@@ -101,7 +100,7 @@ describe('ServerConnection sign-in and connection failures', () => {
     expect(login.user).toMatchObject({ id: user.id, username: 'console-eng', role: 'engineer', customerIds: 'all' });
     expect(connection.signedIn).toBe(true);
     expect(seen.tokens).toEqual([login.refreshToken]);
-    expect(await connection.call('GET', '/me', UserSchema)).toMatchObject({ id: user.id });
+    expect(await connection.api.call('auth.me', {})).toMatchObject({ id: user.id });
   });
 
   it('answers a wrong password with INVALID_CREDENTIALS and stays signed out', async () => {
@@ -109,7 +108,7 @@ describe('ServerConnection sign-in and connection failures', () => {
     const err = await failure(connection.signIn('console-eng', 'not-the-password'));
     expect(err.code).toBe('INVALID_CREDENTIALS');
     expect(connection.signedIn).toBe(false);
-    expect((await failure(connection.call('GET', '/me', UserSchema))).code).toBe('NOT_SIGNED_IN');
+    expect((await failure(connection.api.call('auth.me', {}))).code).toBe('NOT_SIGNED_IN');
   });
 
   it('reports ACCOUNT_LOCKED with the seconds to wait after five wrong passwords, even for the right one', async () => {
@@ -170,7 +169,7 @@ describe('ServerConnection sign-in and connection failures', () => {
     const { connection } = connect({ url: ts.url, caPem: ts.ca, proxy: { url: proxy.url, username: 'user', password: 'pass' } });
     const login = await connection.signIn('console-eng', user.password);
     expect(login.user.id).toBe(user.id);
-    expect(await connection.call('GET', '/me', UserSchema)).toMatchObject({ id: user.id });
+    expect(await connection.api.call('auth.me', {})).toMatchObject({ id: user.id });
     expect(proxy.targets.slice(before)).toContain(new URL(ts.url).host);
   });
 
@@ -195,7 +194,7 @@ describe('ServerConnection sign-in and connection failures', () => {
     expect(seen.ended).toHaveLength(1);
     expect(seen.tokens.at(-1)).toBeUndefined();
     expect(connection.signedIn).toBe(false);
-    expect((await failure(connection.call('GET', '/me', UserSchema))).code).toBe('NOT_SIGNED_IN');
+    expect((await failure(connection.api.call('auth.me', {}))).code).toBe('NOT_SIGNED_IN');
   });
 
   it('signOut ends the session on the server: its refresh token is dead and the logout is audited', async () => {
@@ -208,7 +207,7 @@ describe('ServerConnection sign-in and connection failures', () => {
     await connection.signOut();
     expect(seen.tokens.at(-1)).toBeUndefined();
     expect(connection.signedIn).toBe(false);
-    expect((await failure(connection.call('GET', '/me', UserSchema))).code).toBe('NOT_SIGNED_IN');
+    expect((await failure(connection.api.call('auth.me', {}))).code).toBe('NOT_SIGNED_IN');
 
     const after = await refreshFromOutside(ts, refreshToken);
     expect(after.status).toBe(401);
@@ -233,7 +232,7 @@ describe('ServerConnection with short-lived access tokens (5 s)', () => {
     const { connection, seen } = connect({ url: ts.url, caPem: ts.ca });
     const login = await connection.signIn('short-eng', user.password);
     await sleep(6000);
-    expect(await connection.call('GET', '/me', UserSchema)).toMatchObject({ id: user.id });
+    expect(await connection.api.call('auth.me', {})).toMatchObject({ id: user.id });
     expect(seen.tokens.length).toBeGreaterThanOrEqual(2);
     expect(seen.tokens[0]).toBe(login.refreshToken);
     expect(seen.tokens.at(-1)).toEqual(expect.any(String));
@@ -247,25 +246,25 @@ describe('ServerConnection with short-lived access tokens (5 s)', () => {
     const before = seen.tokens.length;
     const results = await Promise.all([
       connection.refresh(),
-      ...Array.from({ length: 6 }, () => connection.call('GET', '/me', UserSchema)),
+      ...Array.from({ length: 6 }, () => connection.api.call('auth.me', {})),
       connection.refresh(),
       connection.refresh(),
     ]);
     expect(results.filter((r) => r !== undefined)).toHaveLength(6);
     expect(seen.tokens.length - before).toBe(1);
     expect(await auditOf(ts, 'auth.refresh-reuse')).toEqual([]);
-    expect(await connection.call('GET', '/me', UserSchema)).toMatchObject({ id: user.id });
+    expect(await connection.api.call('auth.me', {})).toMatchObject({ id: user.id });
     expect(seen.ended).toEqual([]);
   });
 
   it('after the process was suspended past the token lifetime, concurrent calls all succeed through exactly one refresh', async () => {
     const { connection, seen } = connect({ url: ts.url, caPem: ts.ca });
     await connection.signIn('short-eng', user.password);
-    await connection.call('GET', '/me', UserSchema);
+    await connection.api.call('auth.me', {});
     const before = seen.tokens.length;
     // As a laptop lid closed for 5.5 s: no timer runs, and the token lapses meanwhile.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5500);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => connection.call('GET', '/me', UserSchema)));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => connection.api.call('auth.me', {})));
     expect(answers.every((a) => a.id === user.id)).toBe(true);
     expect(await auditOf(ts, 'auth.refresh-reuse')).toEqual([]);
     expect(seen.ended).toEqual([]);
@@ -335,6 +334,6 @@ describe('ServerConnection live events across a server outage', () => {
     expect(back.resumed).toBe(true);
     expect(back.detail).toBeNull();
     await waitFor(() => seen.events.slice(eventsBefore).some((e) => e.type === 'device.data' && e.deviceId === device.id), { timeoutMs: 20_000, what: 'device.data after the restart' });
-    expect(await connection.call('GET', '/me', UserSchema)).toMatchObject({ username: ts.admin.username });
+    expect(await connection.api.call('auth.me', {})).toMatchObject({ username: ts.admin.username });
   });
 });

@@ -8,7 +8,6 @@ import { type LaunchedProcess, NodeProcessLauncher, type ProcessLauncher } from 
 import { ServerConnection } from '../../../src/main/services/server-connection.ts';
 import { type SimulatorEndpoint, SimulatorSupervisor } from '../../../src/main/services/simulator.ts';
 import { MemoryVault } from '../../../src/main/services/vault.ts';
-import { DeviceDetailSchema, DeviceListResponseSchema } from '#contract/api/fleet';
 import { TetherError } from '#contract/errors';
 import type { SimulatorStatus } from '#contract/ipc';
 import { REPO_ROOT } from '../../helpers/processes.ts';
@@ -101,15 +100,15 @@ describe('SimulatorSupervisor with the real simulator process', () => {
   });
 
   it('injects a pressure fault that raises PRESSURE_LIMIT on that injector, and rejects an unknown fault', async () => {
-    const list = await connection.call('GET', '/devices?limit=100', DeviceListResponseSchema);
+    const list = await connection.api.call('devices.list', {}, { limit: 100 });
     expect(list.total).toBe(5);
     const injector = list.items.find((d) => d.modelId === 'stellant-flex');
     if (!injector) throw new Error('no stellant-flex in the simulated fleet');
-    await waitFor(async () => (await connection.call('GET', `/devices/${injector.id}`, DeviceDetailSchema)).status === 'online', { timeoutMs: 30_000, what: 'injector online' });
+    await waitFor(async () => (await connection.api.call('devices.get', { deviceId: injector.id })).status === 'online', { timeoutMs: 30_000, what: 'injector online' });
 
     await supervisor.injectFault(injector.serial, 'pressure-fault');
     const alarm = await waitFor(async () => {
-      const detail = await connection.call('GET', `/devices/${injector.id}`, DeviceDetailSchema);
+      const detail = await connection.api.call('devices.get', { deviceId: injector.id });
       return detail.alarms.find((a) => a.code === 'PRESSURE_LIMIT');
     }, { timeoutMs: 30_000, what: 'PRESSURE_LIMIT alarm' });
     expect(alarm.state).toBe('active');
@@ -121,7 +120,7 @@ describe('SimulatorSupervisor with the real simulator process', () => {
   });
 
   it('gives each of two concurrent fault commands its own outcome, even when the simulator answers them out of order', async () => {
-    const list = await connection.call('GET', '/devices?limit=100', DeviceListResponseSchema);
+    const list = await connection.api.call('devices.list', {}, { limit: 100 });
     const [flapped, other] = list.items;
     if (!flapped || !other) throw new Error('too few simulated devices');
     // A busy simulator reads both lines at once (held here with SIGSTOP). A network flap
@@ -143,7 +142,7 @@ describe('SimulatorSupervisor with the real simulator process', () => {
   });
 
   it('reads what the operator at a device sees, and pairs the simulator\'s own refusal with its command when answered out of order', async () => {
-    const list = await connection.call('GET', '/devices?limit=100', DeviceListResponseSchema);
+    const list = await connection.api.call('devices.list', {}, { limit: 100 });
     const [, , , flapped, viewed] = list.items;
     if (!flapped || !viewed) throw new Error('too few simulated devices');
     expect(await supervisor.operatorState(viewed.serial)).toEqual({ serial: viewed.serial, consents: [], sessions: [] });

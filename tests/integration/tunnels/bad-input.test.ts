@@ -1,12 +1,12 @@
-import { API_ROUTES } from '#contract/http/api-routes';
-import { AGENT_ROUTES } from '#contract/http/agent-routes';
-import { pathOf } from '#contract/http/client';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { API_ROUTES } from '#contract/http/api-routes';
+import { AGENT_ROUTES } from '#contract/http/agent-routes';
+import { pathOf } from '#contract/http/client';
 import type { OpenTunnelResponse, TunnelTicket } from '#contract/api/tunnels';
 import { TUNNEL_ALPN, dialTunnelLink } from '#node-lib/tunnel-link';
 import { TUNNEL_WIRE } from '#contract/tunnels';

@@ -1,6 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { AGENT_ROUTES } from '#contract/http/agent-routes';
 import { pathOf } from '#contract/http/client';
-import { readFile } from 'node:fs/promises';
 import type { Fleet, FleetMember } from '../../../agent-sim/fleet.ts';
 import type { AgentConfigInput } from '../../../agent-sim/agent/config.ts';
 import type { LocalAuditEntry } from '../../../agent-sim/agent/local-audit.ts';

@@ -1,6 +1,6 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_ROUTES } from '#contract/http/agent-routes';
 import { pathOf } from '#contract/http/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenTunnelResponse, TunnelTicket } from '#contract/api/tunnels';
 import { dialTunnelLink } from '#node-lib/tunnel-link';
 import { createCertificateAuthority, issueServerCertificate } from '../../../server/pki/certificates.ts';

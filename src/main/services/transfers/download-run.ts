@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import type { TransferAck } from '#contract/api/transfers';
 import { TetherError } from '#contract/errors';
 import { TRANSFER_HEADERS } from '#contract/protocol/transfers';
@@ -14,7 +13,6 @@ const SAVE_EVERY_MS = 1000;
 /** Times a chunk may fail its check before the transfer fails (each time it is fetched again). */
 const CHUNK_ATTEMPTS = 3;
 
-const enc = encodeURIComponent;
 
 /**
  * Receives a device's file (from-device): waits for the device to declare it, fetches it
@@ -40,7 +38,7 @@ export async function runDownload(run: TransferRun): Promise<void> {
   if (!manifest) throw new TetherError('CONFLICT', 'the device has not declared the file yet');
   run.update({ size: manifest.size, sha256: manifest.sha256, chunkSize: manifest.chunkSize });
 
-  const ack = (body: TransferAck) => link.call('POST', `/transfers/${enc(id)}/ack`, z.unknown(), body);
+  const ack = (body: TransferAck) => link.api.call('transfers.ack', { transferId: id }, body);
 
   // stopped after the final name was given but before the server heard: only the ack is missing
   if (run.record.finalPath) {
@@ -150,7 +148,7 @@ async function fetchChunk(
     run.signal.throwIfAborted();
     let response;
     try {
-      response = await run.link.openStream(`/transfers/${enc(id)}/content`, { range: `bytes=${start}-${end - 1}` }, run.signal);
+      response = await run.link.openStream(run.link.api.path('transfers.content', { transferId: id }), { range: `bytes=${start}-${end - 1}` }, run.signal);
     } catch (err) {
       if (err instanceof TetherError && err.code === 'CHUNK_NOT_READY') {
         // a chunk asked for ahead of time waits quietly: only the one needed next shows the wait

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { LiveEvent } from '#contract/api/live';
-import { TransferDetailSchema, type TransferView, TransferViewSchema } from '#contract/api/transfers';
+import type { TransferView } from '#contract/api/transfers';
 import { TetherError } from '#contract/errors';
 import type { IpcParsedInput, TransferItem } from '#contract/ipc';
 import { type TransferState, baseName } from '#contract/transfers';
@@ -16,7 +16,6 @@ import type { TransferLink } from './transfer-run.ts';
 import { TransferScheduler } from './transfer-scheduler.ts';
 import { planUpload } from './upload-plan.ts';
 
-const enc = encodeURIComponent;
 
 export interface TransferEngineOptions {
   /** Where the per-transfer records live (`<home>/transfers`). */
@@ -106,7 +105,7 @@ export class TransferEngine {
     await ensureFolder(saveDir);
     const items: TransferItem[] = [];
     for (const devicePath of input.devicePaths) {
-      const view = await link.call('POST', `/devices/${enc(input.deviceId)}/transfers`, TransferViewSchema, { direction: 'from-device', sessionId: input.sessionId, devicePath });
+      const view = await link.api.call('transfers.create', { deviceId: input.deviceId }, { direction: 'from-device', sessionId: input.sessionId, devicePath });
       const entry = this.book.add(
         {
           direction: 'from-device',
@@ -132,7 +131,7 @@ export class TransferEngine {
     const entry = this.book.get(id);
     if (!isActive(entry.record.state)) throw new TetherError('TRANSFER_NOT_ACTIVE', `${entry.record.fileName} is ${entry.record.state}; only a running or waiting transfer can be paused`);
     if (entry.record.transferId) {
-      this.reconciler.adopt(entry, await this.book.requireLink().call('POST', `/transfers/${enc(entry.record.transferId)}/pause`, TransferViewSchema));
+      this.reconciler.adopt(entry, await this.book.requireLink().api.call('transfers.pause', { transferId: entry.record.transferId }));
     }
     if (isActive(entry.record.state)) this.book.setState(entry, 'paused', null);
     return transferItemOf(entry);
@@ -142,7 +141,7 @@ export class TransferEngine {
     const entry = this.book.get(id);
     if (entry.record.state !== 'paused') throw new TetherError('TRANSFER_NOT_ACTIVE', `${entry.record.fileName} is ${entry.record.state}, not paused`);
     if (entry.record.transferId) {
-      this.reconciler.adopt(entry, await this.book.requireLink().call('POST', `/transfers/${enc(entry.record.transferId)}/resume`, TransferViewSchema));
+      this.reconciler.adopt(entry, await this.book.requireLink().api.call('transfers.resume', { transferId: entry.record.transferId }));
     }
     if (entry.record.state === 'paused') this.book.activate(entry);
     return transferItemOf(entry);
@@ -154,7 +153,7 @@ export class TransferEngine {
     if (entry.record.state === 'completed' || entry.record.state === 'canceled') return transferItemOf(entry);
     if (entry.record.transferId) {
       try {
-        this.reconciler.adopt(entry, await this.book.requireLink().call('POST', `/transfers/${enc(entry.record.transferId)}/cancel`, TransferViewSchema));
+        this.reconciler.adopt(entry, await this.book.requireLink().api.call('transfers.cancel', { transferId: entry.record.transferId }));
       } catch (err) {
         if (!(err instanceof TetherError) || !['TRANSFER_NOT_ACTIVE', 'NOT_FOUND', 'TRANSFER_EXPIRED'].includes(err.code)) throw err;
       }
@@ -172,9 +171,9 @@ export class TransferEngine {
     const transferId = entry.record.transferId;
     if (transferId) {
       const link = this.book.requireLink();
-      let view: TransferView = await link.call('GET', `/transfers/${enc(transferId)}`, TransferDetailSchema);
-      if (view.state === 'failed') view = await link.call('POST', `/transfers/${enc(transferId)}/retry`, TransferViewSchema);
-      else if (view.state === 'paused') view = await link.call('POST', `/transfers/${enc(transferId)}/resume`, TransferViewSchema);
+      let view: TransferView = await link.api.call('transfers.get', { transferId });
+      if (view.state === 'failed') view = await link.api.call('transfers.retry', { transferId });
+      else if (view.state === 'paused') view = await link.api.call('transfers.resume', { transferId });
       else if (view.state === 'canceled' || view.state === 'completed') {
         this.reconciler.adopt(entry, view);
         throw new TetherError('TRANSFER_NOT_ACTIVE', `the server ended this transfer (${view.state}); start it again`);

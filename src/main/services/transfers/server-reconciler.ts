@@ -1,12 +1,11 @@
 import type { LiveEvent } from '#contract/api/live';
-import { type TransferDetail, TransferDetailSchema, type TransferView } from '#contract/api/transfers';
+import type { TransferDetail, TransferView } from '#contract/api/transfers';
 import { TetherError } from '#contract/errors';
 import { isOlderView, localCourse, withDeclaredFile } from './server-view.ts';
 import type { TransferBook } from './transfer-book.ts';
 import { type TransferEntry, isTerminal } from './transfer-entry.ts';
 import type { TransferLink } from './transfer-run.ts';
 
-const enc = encodeURIComponent;
 
 /**
  * Keeps each transfer here in step with the server, the authority on its state: the
@@ -81,7 +80,7 @@ export class ServerReconciler {
 
   /** The server's view now, adopted while `generation` is still the sign-in. */
   async refresh(entry: TransferEntry, link: TransferLink, generation: number): Promise<TransferDetail> {
-    const detail: TransferDetail = await link.call('GET', `/transfers/${enc(entry.record.transferId!)}`, TransferDetailSchema);
+    const detail: TransferDetail = await link.api.call('transfers.get', { transferId: entry.record.transferId! });
     if (this.book.isCurrent(generation)) this.adopt(entry, detail);
     return detail;
   }

@@ -1,14 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { z } from 'zod';
 import type { TransferDetail, TransferView } from '#contract/api/transfers';
 import type { TransferStage } from '#contract/ipc';
 import type { TransferRecord } from './transfer-store.ts';
+import type { ConsoleApi } from '../server-connection.ts';
 import type { TusTarget } from './tus-upload.ts';
 
 /** What the transfer engine needs of the console's server connection (ServerConnection is one). */
 export interface TransferLink extends TusTarget {
-  call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>>;
+  readonly api: ConsoleApi;
   openStream(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number; headers: IncomingHttpHeaders; body: Readable }>;
 }
 

@@ -1,4 +1,3 @@
-import { TransferViewSchema } from '#contract/api/transfers';
 import type { TetherError } from '#contract/errors';
 import { runDownload } from './download-run.ts';
 import { type RetryPolicy, asTetherError, failureClass, retryDelay } from './retry-rules.ts';
@@ -8,7 +7,6 @@ import type { TransferBook } from './transfer-book.ts';
 import { type TransferEntry, isActive, isTerminal } from './transfer-entry.ts';
 import { runUpload } from './upload-run.ts';
 
-const enc = encodeURIComponent;
 
 /**
  * Runs the transfers: the oldest waiting ones first, a few at a time per device, each as
@@ -99,7 +97,7 @@ export class TransferScheduler {
     void this.book.conclude(entry, 'failed', { code: error.code, message: error.message });
     // the server keeps its slot for a transfer it thinks runs: pause it there (best effort; retry resumes it)
     if (entry.record.transferId && link && entry.server && isActive(entry.server.state)) {
-      await link.call('POST', `/transfers/${enc(entry.record.transferId)}/pause`, TransferViewSchema).then(
+      await link.api.call('transfers.pause', { transferId: entry.record.transferId }).then(
         (view) => {
           if (this.book.isCurrent(generation)) entry.server = view;
         },

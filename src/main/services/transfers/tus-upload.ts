@@ -6,7 +6,8 @@ import { TRANSFER_PATCH_CHUNKS } from '#contract/transfers';
 
 /** What an upload needs of the console's server connection. */
 export interface TusTarget {
-  apiBase: string;
+  /** The absolute URL of the transfer's tus resource (ServerConnection.routeUrl). */
+  routeUrl(name: 'transfers.upload', params: { transferId: string }): string;
   httpsAgent: https.Agent;
   currentToken(): Promise<string>;
   renewExpired(used: string): Promise<void>;
@@ -64,7 +65,7 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
 
     const upload = new Upload({ path: options.path } as unknown as Buffer, {
       // the server creates the upload with the transfer: no endpoint, so a refused HEAD reports its own error
-      uploadUrl: `${target.apiBase}/uploads/${encodeURIComponent(options.transferId)}`,
+      uploadUrl: target.routeUrl('transfers.upload', { transferId: options.transferId }),
       uploadSize: options.size,
       // many chunks per PATCH: the server keeps whole chunks only (a cut request resumes at the
       // last whole one), and the bytes do not wait for a new request between chunks

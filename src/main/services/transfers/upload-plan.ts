@@ -1,6 +1,4 @@
 import { basename, resolve } from 'node:path';
-import { DeviceDetailSchema } from '#contract/api/fleet';
-import { SessionViewSchema } from '#contract/api/sessions';
 import { DEVICE_MODELS } from '#contract/device-models';
 import { TetherError } from '#contract/errors';
 import type { IpcParsedInput } from '#contract/ipc';
@@ -11,7 +9,6 @@ import type { StagingArea } from './staging.ts';
 import type { NewTransferFields } from './transfer-entry.ts';
 import type { TransferLink } from './transfer-run.ts';
 
-const enc = encodeURIComponent;
 
 /**
  * An upload, settled before it enters the list: which local file, where it lands on the
@@ -24,7 +21,7 @@ export async function planUpload(link: TransferLink, input: IpcParsedInput<'tran
   const staged = input.localPath === undefined;
   const sourcePath = staged ? staging.resolve(input.stagedId!) : resolve(input.localPath!);
   const { size } = await statFile(sourcePath);
-  const device = await link.call('GET', `/devices/${enc(input.deviceId)}`, DeviceDetailSchema);
+  const device = await link.api.call('devices.get', { deviceId: input.deviceId });
   const rules = DEVICE_MODELS[device.modelId].files;
   const fileName = safeFileName(basename(sourcePath));
   const devicePath = uploadTarget(input.devicePath, fileName, rules.roots);
@@ -58,7 +55,7 @@ export function uploadTarget(devicePath: string, fileName: string, roots: readon
 
 /** The session must be this device's, active, and allow file work. */
 async function requireFilesSession(link: TransferLink, sessionId: string, deviceId: string): Promise<void> {
-  const session = await link.call('GET', `/sessions/${enc(sessionId)}`, SessionViewSchema);
+  const session = await link.api.call('sessions.get', { sessionId });
   if (session.deviceId !== deviceId) throw new TetherError('SESSION_NOT_ACTIVE', 'that session belongs to another device');
   if (session.state !== 'active') throw new TetherError('SESSION_NOT_ACTIVE', `the session is ${session.state}`);
   if (!session.scopes.includes('files')) throw new TetherError('SESSION_REQUIRED', 'the session does not include the Files scope');

@@ -1,10 +1,9 @@
-import { type TransferView, TransferViewSchema } from '#contract/api/transfers';
+import type { TransferView } from '#contract/api/transfers';
 import { TetherError } from '#contract/errors';
 import { computeManifest, statFile } from './manifest.ts';
 import type { TransferRun } from './transfer-run.ts';
 import { tusUpload } from './tus-upload.ts';
 
-const enc = encodeURIComponent;
 
 /**
  * Sends a local file to the device (to-device): one read pass declares it (manifest),
@@ -24,7 +23,7 @@ export async function runUpload(run: TransferRun): Promise<void> {
     const { manifest, mtimeMs } = await computeManifest(source.path, { signal, chunkSize: run.record.chunkSize, onProgress: (bytes) => run.moved(bytes) });
     run.update({ size: manifest.size, sha256: manifest.sha256, source: { ...source, size: manifest.size, mtimeMs } }, true);
     signal.throwIfAborted();
-    const view = await link.call('POST', `/devices/${enc(run.record.deviceId)}/transfers`, TransferViewSchema, {
+    const view = await link.api.call('transfers.create', { deviceId: run.record.deviceId }, {
       direction: 'to-device',
       sessionId: run.record.sessionId,
       devicePath: run.record.devicePath,

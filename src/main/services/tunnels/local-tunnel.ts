@@ -1,22 +1,22 @@
-import { API_ROUTES } from '#contract/http/api-routes';
-import { pathOf } from '#contract/http/client';
 import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import type { z } from 'zod';
-import { TunnelTicketSchema, TunnelViewSchema, type TunnelTicket, type TunnelView } from '#contract/api/tunnels';
+import { API_ROUTES } from '#contract/http/api-routes';
+import { pathOf } from '#contract/http/client';
+import type { TunnelTicket, TunnelView } from '#contract/api/tunnels';
 import { type BackoffPolicy, backoffDelay } from '#contract/backoff';
 import { TetherError } from '#contract/errors';
 import type { TunnelItem, TunnelLinkState } from '#contract/ipc';
 import { TUNNEL_H2_SETTINGS, TUNNEL_LINK_WINDOW, dialTunnelLink } from '#node-lib/tunnel-link';
 import { TUNNEL_END_CAUSE_TEXT, TUNNEL_WIRE } from '#contract/tunnels';
 import { type ServerTarget, createHttpsAgent } from '../http-agent.ts';
+import type { ConsoleApi } from '../server-connection.ts';
 import { carryConnection } from './carry-connection.ts';
 
 /** What a tunnel needs of the signed-in server connection. */
 export interface TunnelServerLink {
-  call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>>;
+  readonly api: ConsoleApi;
   currentToken(): Promise<string>;
   renewExpired(used: string): Promise<void>;
   /** The server as the API connection reaches it: pinned CA and proxy choice, which the links follow too. */
@@ -39,7 +39,6 @@ export interface LocalTunnelOptions {
 /** Refusals after which dialing again cannot help: the tunnel is over, or the user may not use it. */
 const FINAL_CODES = new Set(['TUNNEL_NOT_OPEN', 'NOT_FOUND', 'FORBIDDEN', 'SESSION_NOT_ACTIVE', 'TOKEN_INVALID', 'NOT_SIGNED_IN']);
 
-const enc = encodeURIComponent;
 
 /**
  * One tunnel's local end: a TCP server on 127.0.0.1 (port 0, never another interface),
@@ -68,7 +67,7 @@ export class LocalTunnel {
   private readonly closeListeners = new Set<() => void>();
 
   constructor(
-    private readonly api: TunnelServerLink,
+    private readonly link: TunnelServerLink,
     view: TunnelView,
     private readonly options: LocalTunnelOptions,
   ) {
@@ -136,7 +135,7 @@ export class LocalTunnel {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      this.view = await this.api.call('POST', `/tunnels/${enc(this.id)}/close`, TunnelViewSchema);
+      this.view = await this.link.api.call('tunnels.close', { tunnelId: this.id });
     } catch (err) {
       // already closed there: learn how it ended; anything else still closes the local end
       if (!(err instanceof TetherError) || err.code !== 'TUNNEL_NOT_OPEN') throw err;
@@ -173,16 +172,16 @@ export class LocalTunnel {
   private async dial(ticket: TunnelTicket): Promise<void> {
     const controller = new AbortController();
     this.dialing = controller;
-    const token = await this.api.currentToken();
+    const token = await this.link.currentToken();
     // the API connection's kind of agent: its proxy (profile, else the console-wide setting, asked per URL) or direct
-    const agent = createHttpsAgent(this.api.target);
+    const agent = createHttpsAgent(this.link.target);
     try {
       const link = await dialTunnelLink({
         relay: ticket.relay,
         path: pathOf(API_ROUTES, 'tunnels.link', { tunnelId: this.id }),
         headers: { authorization: `Bearer ${token}`, [TUNNEL_WIRE.ticketHeader]: ticket.ticket },
         // a hosted server's certificate is public: the system's roots then, as the API connection
-        ca: this.api.target.caPem ?? rootCertificates.join('\n'),
+        ca: this.link.target.caPem ?? rootCertificates.join('\n'),
         agentFor: () => Promise.resolve(agent),
         signal: controller.signal,
       });
@@ -204,7 +203,7 @@ export class LocalTunnel {
       this.release(session);
       this.options.onChange(true);
     } catch (err) {
-      if (err instanceof TetherError && err.code === 'TOKEN_EXPIRED') await this.api.renewExpired(token);
+      if (err instanceof TetherError && err.code === 'TOKEN_EXPIRED') await this.link.renewExpired(token);
       throw err;
     } finally {
       // an upgraded socket has left the agent; this drops only sockets a refusal left pooled
@@ -270,7 +269,7 @@ export class LocalTunnel {
     if (this.closed) return;
     this.retryAt = null;
     try {
-      const ticket = await this.api.call('POST', `/tunnels/${enc(this.id)}/tickets`, TunnelTicketSchema);
+      const ticket = await this.link.api.call('tunnels.ticket', { tunnelId: this.id });
       await this.dial(ticket);
     } catch (err) {
       if (this.closed) return;
@@ -288,7 +287,7 @@ export class LocalTunnel {
 
   private async refreshView(): Promise<void> {
     try {
-      this.view = this.withOwnPath(await this.api.call('GET', `/tunnels/${enc(this.id)}`, TunnelViewSchema));
+      this.view = this.withOwnPath(await this.link.api.call('tunnels.get', { tunnelId: this.id }));
     } catch {
       // the list keeps the last view it had; the tunnel closes here either way
     }

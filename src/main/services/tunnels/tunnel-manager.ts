@@ -1,4 +1,3 @@
-import { OpenTunnelResponseSchema, TunnelViewSchema } from '#contract/api/tunnels';
 import type { LiveEvent } from '#contract/api/live';
 import type { BackoffPolicy } from '#contract/backoff';
 import { TetherError } from '#contract/errors';
@@ -18,7 +17,6 @@ export interface TunnelManagerOptions {
 
 /** Closed tunnels the list keeps, newest first, so their end cause stays visible. */
 const KEEP_CLOSED = 20;
-const enc = encodeURIComponent;
 
 /**
  * The console's tunnels: opens them on the server, gives each a local port on 127.0.0.1
@@ -61,9 +59,9 @@ export class TunnelManager {
   /** Opens one: the server queues the device's part, the local port binds, the link is dialed. */
   async open(input: { deviceId: string; sessionId: string; targetId: string }): Promise<TunnelItem> {
     const link = this.requireLink();
-    const opened = await link.call('POST', `/sessions/${enc(input.sessionId)}/tunnels`, OpenTunnelResponseSchema, { targetId: input.targetId });
+    const opened = await link.api.call('tunnels.open', { sessionId: input.sessionId }, { targetId: input.targetId });
     if (opened.tunnel.deviceId !== input.deviceId) {
-      await link.call('POST', `/tunnels/${enc(opened.tunnel.id)}/close`, TunnelViewSchema).catch(() => undefined);
+      await link.api.call('tunnels.close', { tunnelId: opened.tunnel.id }).catch(() => undefined);
       throw new TetherError('VALIDATION_FAILED', 'that session belongs to another device');
     }
     const tunnel = new LocalTunnel(link, opened.tunnel, {
