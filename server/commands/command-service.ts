@@ -11,8 +11,8 @@ import type { CommandState } from '#contract/common';
 import type { ServerContext } from '../context.ts';
 import { type Principal, can } from '../access/principal.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
-import { publishLive } from '../devices/live.ts';
 import { isoOf } from '../devices/views.ts';
+import { publishLive } from '../live/publish.ts';
 import type { CommandRow, Database, ServiceSessionRow } from '../store/schema.ts';
 import { type CommandEvent, eventForReportedState, isTerminal, nextCommandState } from './state-machine.ts';
 

@@ -9,7 +9,7 @@ import { type Principal, can } from '../access/principal.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
 import type { CommandService, StateChange } from '../commands/command-service.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
-import { publishLive } from '../devices/live.ts';
+import { publishLive } from '../live/publish.ts';
 import type { Database, ServiceSessionRow } from '../store/schema.ts';
 import type { GrantIssuer } from './grants.ts';
 import { ConsentPolicies } from './policies.ts';

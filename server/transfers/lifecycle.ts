@@ -6,7 +6,7 @@ import { END_CAUSE_TEXT, type SessionEndCause } from '#contract/sessions';
 import type { ServerContext } from '../context.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
 import type { CommandService, QueuedCommand, StateChange } from '../commands/command-service.ts';
-import { publishLive } from '../devices/live.ts';
+import { publishLive } from '../live/publish.ts';
 import type { Database, TransferRow } from '../store/schema.ts';
 import type { TransferSpool } from './spool.ts';
 import { deliveredBytes, toTransferView, transfersWithNames } from './views.ts';

@@ -13,7 +13,7 @@ import { authenticateDeviceConnection } from '../agent-api/device-auth.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { CommandService, StateChange } from '../commands/command-service.ts';
-import { publishLive } from '../devices/live.ts';
+import { publishLive } from '../live/publish.ts';
 import type { SessionService, SessionTunnels } from '../sessions/session-service.ts';
 import type { Database, TunnelRow } from '../store/schema.ts';
 import { TunnelRelay, type RelayHooks, type TunnelLeg } from './relay.ts';
