@@ -29,6 +29,7 @@ import { agentRoutes } from './agent-api/routes.ts';
 import { PollRegistry } from './agent-api/poll-registry.ts';
 import { liveRoutes } from './live/routes.ts';
 import { GrantIssuer } from './sessions/grants.ts';
+import { SessionGate } from './sessions/session-gate.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { TransferService } from './transfers/transfer-service.ts';
@@ -91,14 +92,13 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const auth = new AuthService(ctx);
   const users = new UsersService(ctx);
   const fleet = new FleetService(ctx);
-  const commands = new CommandService(ctx, fleet);
   const grants = await GrantIssuer.loadOrCreate(config.dataDir);
-  const sessions = new SessionService(ctx, fleet, commands, grants);
-  commands.sessions = sessions;
-  const transfers = new TransferService(ctx, fleet, commands, sessions);
-  sessions.transfers = transfers;
-  const tunnels = new TunnelService(ctx, auth, commands, sessions);
-  sessions.tunnels = tunnels;
+  // the session gate first, the session service last: it is handed every domain whose work lives in a session
+  const sessionGate = new SessionGate(ctx, grants);
+  const commands = new CommandService(ctx, fleet, sessionGate);
+  const transfers = new TransferService(ctx, fleet, commands, sessionGate);
+  const tunnels = new TunnelService(ctx, auth, commands, sessionGate);
+  const sessions = new SessionService(ctx, fleet, sessionGate, { commands, transfers, tunnels });
   const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers, config.transfers.streamThrough ? transfers.handoff : undefined), log);
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);

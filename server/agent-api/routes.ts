@@ -14,6 +14,7 @@ import type { ServerContext } from '../context.ts';
 import { hashOpaqueToken } from '../auth/tokens.ts';
 import type { CommandService, StateChange } from '../commands/command-service.ts';
 import type { GrantIssuer } from '../sessions/grants.ts';
+import type { SessionEnds } from '../sessions/session-participant.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import { normaliseEnrollmentCode } from '../devices/fleet-service.ts';
 import type { HistoryPruner } from '../devices/history-pruner.ts';
@@ -148,6 +149,7 @@ async function recordContact(
     return;
   }
   const commandChanges: StateChange[] = [];
+  const sessionEnds: SessionEnds = [];
   const { live, sessionChanges } = await ctx.db.transaction().execute(async (trx) => {
     const live: LiveEvent[] = [];
     const cameOnline = device.status !== 'online';
@@ -184,13 +186,13 @@ async function recordContact(
     const updates = await deps.commands.applyAgentUpdates(trx, device.id, device.customer_id, body.commandUpdates);
     commandChanges.push(...updates.changes);
     live.push(...updates.live);
-    const sessionChanges = await deps.sessions.applyFromDevice(trx, device.id, body.consentDecisions, body.sessionRevocations, commandChanges);
+    const sessionChanges = await deps.sessions.applyFromDevice(trx, device.id, body.consentDecisions, body.sessionRevocations, sessionEnds);
     return { live, sessionChanges };
   });
   if (body.dataItems.length) deps.history.markDirty(device.id, new Set(body.dataItems.map((i) => i.key)));
   for (const event of live) publishLive(ctx.bus, device.customer_id, event);
   deps.commands.announce(commandChanges);
-  await deps.sessions.announce(sessionChanges);
+  await deps.sessions.announce(sessionChanges, sessionEnds);
 }
 
 async function enroll(ctx: ServerContext, deps: AgentApiDeps, body: z.output<typeof EnrollRequestSchema>, ip: string | null) {

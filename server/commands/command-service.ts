@@ -5,7 +5,7 @@ import { type CommandName, commandAppliesTo, commandSpec } from '#contract/proto
 import type { CommandDelivery, CommandProgress, CommandUpdate as AgentCommandUpdate } from '#contract/protocol/poll';
 import type { LiveEvent } from '#contract/api/live';
 import type { OutputLine } from '#contract/api/sessions';
-import { END_CAUSE_TEXT, type SessionEndCause, type SessionScope } from '#contract/sessions';
+import { END_CAUSE_TEXT, type SessionEndCause } from '#contract/sessions';
 import type { CommandView } from '#contract/api/commands';
 import type { CommandState } from '#contract/common';
 import type { ServerContext } from '../context.ts';
@@ -13,14 +13,10 @@ import { type Principal, can } from '../access/principal.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
 import { isoOf } from '../devices/views.ts';
 import { publishLive } from '../live/publish.ts';
+import type { SessionGate } from '../sessions/session-gate.ts';
+import type { AfterSessionEnd, SessionParticipant } from '../sessions/session-participant.ts';
 import type { CommandRow, Database, ServiceSessionRow } from '../store/schema.ts';
 import { type CommandEvent, eventForReportedState, isTerminal, nextCommandState } from './state-machine.ts';
-
-/** What commands need of service sessions (the session service, attached after both exist). */
-export interface SessionGate {
-  requireControlledSession(principal: Principal, sessionId: string | undefined, deviceId: string, scope: SessionScope): Promise<ServiceSessionRow>;
-  grantFor(row: ServiceSessionRow): Promise<string>;
-}
 
 /** Most commands handed to one device in one poll answer. */
 const DELIVERY_BATCH = 50;
@@ -49,14 +45,13 @@ export interface StateChange {
  * at-least-once (unacknowledged commands are delivered again on the next poll) and the
  * agent runs each command id at most once, which together give exactly-once execution.
  */
-export class CommandService {
+export class CommandService implements SessionParticipant {
   constructor(
     private readonly ctx: ServerContext,
     private readonly fleet: FleetService,
+    /** A privileged command runs only in an active session its creator controls, and travels with its grant. */
+    private readonly sessions: SessionGate,
   ) {}
-
-  /** Set once by buildServer: privileged commands are refused until it is. */
-  sessions: SessionGate | undefined;
 
   async create(
     principal: Principal,
@@ -79,7 +74,7 @@ export class CommandService {
     }
     let sessionId: string | null = null;
     if (spec.privileged) {
-      if (!this.sessions || !spec.scope) throw new TetherError('SESSION_REQUIRED', 'privileged commands need a service session');
+      if (!spec.scope) throw new TetherError('SESSION_REQUIRED', 'privileged commands need a service session');
       sessionId = (await this.sessions.requireControlledSession(principal, input.sessionId, deviceId, spec.scope)).id;
     }
     const ttlMs = (input.ttlSeconds ?? this.ctx.config.commandTtlSeconds) * 1000;
@@ -236,7 +231,7 @@ export class CommandService {
       for (const row of rows) {
         const session = row.session_id ? sessions.find((x) => x.id === row.session_id) : undefined;
         // a privileged command travels with its session's current grant (the agent checks it)
-        const grant = session && this.sessions && session.state === 'active' ? await this.sessions.grantFor(session) : undefined;
+        const grant = session && session.state === 'active' ? await this.sessions.grantFor(session) : undefined;
         const detail = row.state === 'delivered' ? 'redelivered: not acknowledged by the agent' : null;
         const change = await this.transition(trx, row, customerId, 'deliver', now, detail, { attempts: Number(row.attempts) + 1 });
         if (row.state === 'queued' && change) changed.push(change);
@@ -333,23 +328,28 @@ export class CommandService {
 
   /**
    * A session ended: its queued commands are canceled now; delivered and running ones are
-   * asked to stop (the agent stops them anyway once it sees the session gone).
+   * asked to stop (the agent stops them anyway once it sees the session gone). The
+   * cancels are announced once the session's end committed.
    */
-  async stopForSession(trx: Transaction<Database>, sessionId: string, customerId: string, cause: SessionEndCause): Promise<StateChange[]> {
-    const rows = await trx.selectFrom('commands').selectAll().where('session_id', '=', sessionId).where('state', 'in', ['queued', 'delivered', 'running']).execute();
+  async stopForSession(trx: Transaction<Database>, session: ServiceSessionRow, cause: SessionEndCause, _endedAt: number): Promise<AfterSessionEnd> {
+    const rows = await trx.selectFrom('commands').selectAll().where('session_id', '=', session.id).where('state', 'in', ['queued', 'delivered', 'running']).execute();
+    // the transitions' own time, not the session's: a command's history never goes back
     const now = Date.now();
     const changes: StateChange[] = [];
     for (const row of rows) {
       if (row.state === 'queued') {
         const error = { code: 'SESSION_ENDED', message: `the session ended: ${END_CAUSE_TEXT[cause]}` };
-        const change = await this.transition(trx, row, customerId, 'cancel', now, error.message, { error: JSON.stringify(error) });
+        const change = await this.transition(trx, row, session.customer_id, 'cancel', now, error.message, { error: JSON.stringify(error) });
         if (change) changes.push(change);
       } else {
         await trx.updateTable('commands').set({ cancel_requested: 1, updated_at: now }).where('id', '=', row.id).execute();
       }
     }
-    return changes;
+    return async () => this.announce(changes);
   }
+
+  /** Nothing is left once sessions changed: the stops' cancels were announced, and the session's announcement wakes the device. */
+  async afterSessionsChanged(): Promise<void> {}
 
   /** Ends commands whose time ran out: waiting ones at their expiry, running ones a grace later. */
   async expireOverdue(now = Date.now()): Promise<number> {

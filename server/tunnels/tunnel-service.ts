@@ -14,8 +14,9 @@ import type { AuditInput } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { CommandService, StateChange } from '../commands/command-service.ts';
 import { publishLive } from '../live/publish.ts';
-import type { SessionService, SessionTunnels } from '../sessions/session-service.ts';
-import type { Database, TunnelRow } from '../store/schema.ts';
+import type { SessionGate } from '../sessions/session-gate.ts';
+import type { SessionParticipant } from '../sessions/session-participant.ts';
+import type { Database, ServiceSessionRow, TunnelRow } from '../store/schema.ts';
 import { TunnelRelay, type RelayHooks, type TunnelLeg } from './relay.ts';
 import { issueTicketIn, redeemTicketIn, ticketRefused } from './tickets.ts';
 import { type NamedTunnelRow, toTunnelView, tunnelsWithNames } from './views.ts';
@@ -50,7 +51,7 @@ export interface ClientOrigin {
  * refusal, and closes a tunnel when the engineer, its session, the agent, the setup
  * deadline or the server says so — cutting both legs at once.
  */
-export class TunnelService implements SessionTunnels, RelayHooks {
+export class TunnelService implements SessionParticipant, RelayHooks {
   readonly relay: TunnelRelay;
   private ports = { agentPort: 0, consolePort: 0 };
   private readonly setupTimers = new Map<string, NodeJS.Timeout>();
@@ -62,7 +63,7 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     private readonly ctx: ServerContext,
     private readonly auth: AuthService,
     private readonly commands: CommandService,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionGate,
   ) {
     this.relay = new TunnelRelay(this);
     this.unsubscribe = ctx.bus.subscribe('live', ({ event }) => {
@@ -196,10 +197,11 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     return (await q.orderBy('t.opened_at', 'desc').limit(query.limit).execute()).map((r) => this.toView(r));
   }
 
-  // --- session end (SessionTunnels) ---
+  // --- session end (SessionParticipant) ---
 
-  async stopForSession(trx: Trx, sessionId: string, _cause: SessionEndCause, now: number): Promise<void> {
-    await trx.updateTable('tunnels').set({ state: 'closed', end_cause: 'SESSION_ENDED', closed_at: now }).where('session_id', '=', sessionId).where('state', '!=', 'closed').execute();
+  /** Marks the session's tunnels closed (SESSION_ENDED) inside the session's closing transaction; the legs are cut after the commit. */
+  async stopForSession(trx: Trx, session: ServiceSessionRow, _cause: SessionEndCause, now: number): Promise<void> {
+    await trx.updateTable('tunnels').set({ state: 'closed', end_cause: 'SESSION_ENDED', closed_at: now }).where('session_id', '=', session.id).where('state', '!=', 'closed').execute();
   }
 
   /** After the session's transaction committed: cut the legs of the tunnels it closed, record and audit them. */
