@@ -25,6 +25,7 @@ import { HistoryPruner } from './devices/history-pruner.ts';
 import { sweepMissingDevices } from './devices/status-monitor.ts';
 import { CommandService } from './commands/command-service.ts';
 import { commandRoutes } from './commands/routes.ts';
+import { AgentService } from './agent-api/agent-service.ts';
 import { agentRoutes } from './agent-api/routes.ts';
 import { PollRegistry } from './agent-api/poll-registry.ts';
 import { liveRoutes } from './live/routes.ts';
@@ -102,6 +103,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers, config.transfers.streamThrough ? transfers.handoff : undefined), log);
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);
+  const agent = new AgentService(ctx, commands, sessions, grants, polls, history);
   const services: ServerServices = { auth, users, fleet, commands, sessions, transfers, tunnels, polls };
   const bootstrapAdmin = await users.ensureBootstrapAdmin();
 
@@ -154,7 +156,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     await api.register(auditRoutes(auth, ctx.audit));
     await api.register(liveRoutes(auth, bus));
   }, { prefix: API_PREFIX });
-  await app.register(agentRoutes(ctx, { commands, sessions, grants, polls, history }));
+  await app.register(agentRoutes(ctx, agent));
   await app.register(agentTransferRoutes(ctx, transfers));
   await app.register(uploadRoutes(tus.agent, tus.store, async (request, transferId) => {
     const device = await authenticateDevice(ctx, request);
