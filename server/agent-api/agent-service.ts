@@ -224,7 +224,7 @@ export class AgentService {
     });
     if (body.dataItems.length) this.history.markDirty(device.id, new Set(body.dataItems.map((i) => i.key)));
     for (const event of live) publishLive(ctx.bus, device.customer_id, event);
-    this.commands.announce(commandChanges);
+    await this.commands.announce(commandChanges);
     await this.sessions.announce(sessionChanges, sessionEnds);
   }
 }

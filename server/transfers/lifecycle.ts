@@ -96,7 +96,7 @@ export class TransferLifecycle {
     );
     const updated = await trx
       .updateTable('transfers')
-      .set({ state: 'running', command_id: queued.id, attempts: Number(row.attempts) + 1, retry_at: null, error: null, updated_at: now })
+      .set({ state: 'running', command_id: queued.command.id, attempts: Number(row.attempts) + 1, retry_at: null, error: null, updated_at: now })
       .where('id', '=', row.id)
       .where('state', '=', row.state)
       .executeTakeFirst();
@@ -276,7 +276,7 @@ export class TransferLifecycle {
   /** Does what committed transactions decided: tell consoles and devices, delete spooled chunks. */
   async apply(effects: Effects): Promise<void> {
     this.commands.announceQueued(effects.queued);
-    this.commands.announce(effects.commandChanges);
+    await this.commands.announce(effects.commandChanges);
     for (const deviceId of effects.wake) this.ctx.bus.publish('device.wake', { deviceId });
     for (const drop of effects.drops) await this.spool.dropChunks(drop.id, drop.from, drop.to);
     if (effects.purge.size) {

@@ -56,9 +56,10 @@ export class TransferService implements SessionParticipant, UploadLedger {
     this.handoff = this.lifecycle.handoff;
     this.bandwidth = new BandwidthLimiter(ctx.config.transfers.bandwidthBytesPerSec);
     this.unsubscribe = ctx.bus.subscribe('live', ({ event }) => {
-      if (event.type !== 'command.state' || (event.name !== 'send-file' && event.name !== 'receive-file')) return;
-      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(event.state)) return;
-      this.onCommandEnded(event.commandId).catch((err: unknown) => ctx.log.error({ err, commandId: event.commandId }, 'could not act on a transfer command’s end'));
+      if (event.type !== 'command.state' || (event.command.name !== 'send-file' && event.command.name !== 'receive-file')) return;
+      const { id, state } = event.command;
+      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(state)) return;
+      this.onCommandEnded(id).catch((err: unknown) => ctx.log.error({ err, commandId: id }, 'could not act on a transfer command’s end'));
     });
   }
 

@@ -67,9 +67,10 @@ export class TunnelService implements SessionParticipant, RelayHooks {
   ) {
     this.relay = new TunnelRelay(this);
     this.unsubscribe = ctx.bus.subscribe('live', ({ event }) => {
-      if (event.type !== 'command.state' || event.name !== 'open-tunnel') return;
-      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(event.state)) return;
-      this.onCommandEnded(event.commandId).catch((err: unknown) => ctx.log.error({ err, commandId: event.commandId }, 'could not act on an open-tunnel command’s end'));
+      if (event.type !== 'command.state' || event.command.name !== 'open-tunnel') return;
+      const { id, state } = event.command;
+      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(state)) return;
+      this.onCommandEnded(id).catch((err: unknown) => ctx.log.error({ err, commandId: id }, 'could not act on an open-tunnel command’s end'));
     });
   }
 
@@ -125,15 +126,15 @@ export class TunnelService implements SessionParticipant, RelayHooks {
     const { queued, ticket } = await this.ctx.db.transaction().execute(async (trx) => {
       const row = { id, device_id: device.id, customer_id: device.customer_id, session_id: sessionId, target_id: target.id, target_port: target.port, state: 'opening' as const, console_path: null, agent_path: null, bytes_to_device: 0, bytes_from_device: 0, total_connections: 0, opened_by: principal.id, opened_at: now, closed_at: null, end_cause: null, command_id: null };
       await trx.insertInto('tunnels').values(row).execute();
-      const command = await this.commands.enqueueIn(
+      const queued = await this.commands.enqueueIn(
         trx,
         // the command runs as long as the tunnel, which cannot outlive its session; the agent dials the host it polls
         { deviceId: device.id, customerId: device.customer_id, name: 'open-tunnel', params: { tunnelId: id, targetId: target.id, relay: this.endpoint('agent', id, origin) }, sessionId, ttlMs: TUNNEL_COMMAND_TTL_MS },
         { actorType: 'user', actorId: principal.id, actorName: principal.username, ip },
       );
-      await trx.updateTable('tunnels').set({ command_id: command.id }).where('id', '=', id).execute();
+      await trx.updateTable('tunnels').set({ command_id: queued.command.id }).where('id', '=', id).execute();
       await this.ctx.audit.appendIn(trx, { ...userActor(principal, ip), action: 'tunnel.open', targetType: 'device', targetId: device.id, outcome: 'ok', detail: { tunnelId: id, sessionId, targetId: target.id, targetPort: target.port } });
-      return { queued: command, ticket: await issueTicketIn(trx, row, principal.id, settings.ticketTtlMs, now) };
+      return { queued, ticket: await issueTicketIn(trx, row, principal.id, settings.ticketTtlMs, now) };
     });
     this.relay.register(id, target.id, target.port);
     this.setupTimers.set(id, setTimeout(() => {
@@ -298,7 +299,7 @@ export class TunnelService implements SessionParticipant, RelayHooks {
       if (row.command_id) change = await this.commands.cancelIn(trx, row.command_id, row.customer_id, `tunnel closed: ${cause}`);
       deviceId = row.device_id;
     });
-    if (change) this.commands.announce([change]);
+    if (change) await this.commands.announce([change]);
     if (deviceId) this.ctx.bus.publish('device.wake', { deviceId });
     if (this.relay.has(tunnelId)) await this.finalize(tunnelId, actor);
   }
