@@ -25,11 +25,13 @@ import { HistoryPruner } from './devices/history-pruner.ts';
 import { sweepMissingDevices } from './devices/status-monitor.ts';
 import { CommandService } from './commands/command-service.ts';
 import { commandHandlers } from './commands/routes.ts';
+import { AgentService } from './agent-api/agent-service.ts';
 import { agentHandlers } from './agent-api/routes.ts';
 import { PollRegistry } from './agent-api/poll-registry.ts';
 import { deviceOf, requireDevice } from './agent-api/device-auth.ts';
 import { liveHandlers } from './live/routes.ts';
 import { GrantIssuer } from './sessions/grants.ts';
+import { SessionGate } from './sessions/session-gate.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { sessionHandlers } from './sessions/routes.ts';
 import { TransferService } from './transfers/transfer-service.ts';
@@ -94,17 +96,17 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const auth = new AuthService(ctx);
   const users = new UsersService(ctx);
   const fleet = new FleetService(ctx);
-  const commands = new CommandService(ctx, fleet);
   const grants = await GrantIssuer.loadOrCreate(config.dataDir);
-  const sessions = new SessionService(ctx, fleet, commands, grants);
-  commands.sessions = sessions;
-  const transfers = new TransferService(ctx, fleet, commands, sessions);
-  sessions.transfers = transfers;
-  const tunnels = new TunnelService(ctx, auth, commands, sessions);
-  sessions.tunnels = tunnels;
+  // the session gate first, the session service last: it is handed every domain whose work lives in a session
+  const sessionGate = new SessionGate(ctx, grants);
+  const commands = new CommandService(ctx, fleet, sessionGate);
+  const transfers = new TransferService(ctx, fleet, commands, sessionGate);
+  const tunnels = new TunnelService(ctx, auth, commands, sessionGate);
+  const sessions = new SessionService(ctx, fleet, sessionGate, { commands, transfers, tunnels });
   const tus = createTusServers(new EncryptedSpoolStore(transfers.spool, transfers, config.transfers.streamThrough ? transfers.handoff : undefined), log);
   const polls = new PollRegistry(bus);
   const history = new HistoryPruner(db, config.historyPerDataItem);
+  const agent = new AgentService(ctx, commands, sessions, grants, polls, history);
   const services: ServerServices = { auth, users, fleet, commands, sessions, transfers, tunnels, polls };
   const bootstrapAdmin = await users.ensureBootstrapAdmin();
 
@@ -150,7 +152,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     ...auditHandlers(ctx.audit),
   } satisfies RouteHandlers<ApiRoutes>;
   const agentApiHandlers = {
-    ...agentHandlers(ctx, { commands, sessions, grants, polls, history }),
+    ...agentHandlers(ctx, agent),
     ...agentTransferHandlers(transfers, uploadHandler(tus.agent, tus.store, async (request, transferId) => {
       await transfers.authorizeUpload({ kind: 'agent', device: deviceOf(request), ip: clientIp(request) }, transferId);
     })),

@@ -40,7 +40,7 @@ export async function startTetherServer(setup: ServerSetup): Promise<ServerUnder
   const url = await server.listen();
   const handedOver = new Map<string, number>();
   server.ctx.bus.subscribe('live', ({ event }) => {
-    if (event.type === 'command.state' && event.state === 'delivered' && !handedOver.has(event.commandId)) handedOver.set(event.commandId, benchNow());
+    if (event.type === 'command.state' && event.command.state === 'delivered' && !handedOver.has(event.command.id)) handedOver.set(event.command.id, benchNow());
   });
   const { fleet, commands, polls } = server.services;
   const customer = await fleet.createCustomer({ name: 'Bench Customer', region: 'eu', country: 'DE' }, BENCH_ACTOR);

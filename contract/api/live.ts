@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AlarmSchema, DataItemValueSchema, DeviceEventSchema } from './fleet.ts';
-import { CommandStateSchema, DeviceStatusSchema } from '../common.ts';
+import { DeviceStatusSchema } from '../common.ts';
 import { CommandProgressSchema } from '../protocol/poll.ts';
+import { CommandViewSchema } from './commands.ts';
 import { OutputLineSchema, SessionViewSchema } from './sessions.ts';
 import { TransferProgressEventSchema, TransferViewSchema } from './transfers.ts';
 import { TunnelViewSchema } from './tunnels.ts';
@@ -23,14 +24,8 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device.data'), deviceId: z.string(), items: z.array(DataItemValueSchema) }),
   z.object({ type: z.literal('device.alarm'), deviceId: z.string(), alarm: AlarmSchema }),
   z.object({ type: z.literal('device.event'), deviceId: z.string(), event: DeviceEventSchema }),
-  z.object({
-    type: z.literal('command.state'),
-    deviceId: z.string(),
-    commandId: z.string(),
-    name: z.string(),
-    state: CommandStateSchema,
-    at: z.string(),
-  }),
+  /** A command changed state: its view as that change left it, so consoles update in place. */
+  z.object({ type: z.literal('command.state'), deviceId: z.string(), command: CommandViewSchema }),
   z.object({
     type: z.literal('command.progress'),
     deviceId: z.string(),

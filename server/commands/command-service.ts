@@ -5,42 +5,39 @@ import { type CommandName, commandAppliesTo, commandSpec } from '#contract/proto
 import type { CommandDelivery, CommandProgress, CommandUpdate as AgentCommandUpdate } from '#contract/protocol/poll';
 import type { LiveEvent } from '#contract/api/live';
 import type { OutputLine } from '#contract/api/sessions';
-import { END_CAUSE_TEXT, type SessionEndCause, type SessionScope } from '#contract/sessions';
+import { END_CAUSE_TEXT, type SessionEndCause } from '#contract/sessions';
 import type { CommandView } from '#contract/api/commands';
 import type { CommandState } from '#contract/common';
 import type { ServerContext } from '../context.ts';
 import { type Principal, can } from '../access/principal.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
-import { publishLive } from '../devices/live.ts';
 import { isoOf } from '../devices/views.ts';
+import { publishLive } from '../live/publish.ts';
+import type { SessionGate } from '../sessions/session-gate.ts';
+import type { AfterSessionEnd, SessionParticipant } from '../sessions/session-participant.ts';
 import type { CommandRow, Database, ServiceSessionRow } from '../store/schema.ts';
 import { type CommandEvent, eventForReportedState, isTerminal, nextCommandState } from './state-machine.ts';
-
-/** What commands need of service sessions (the session service, attached after both exist). */
-export interface SessionGate {
-  requireControlledSession(principal: Principal, sessionId: string | undefined, deviceId: string, scope: SessionScope): Promise<ServiceSessionRow>;
-  grantFor(row: ServiceSessionRow): Promise<string>;
-}
 
 /** Most commands handed to one device in one poll answer. */
 const DELIVERY_BATCH = 50;
 
-/** A command queued inside a transaction, to announce once it committed. */
+/** A command queued inside a transaction, to announce once it committed: its whole view is known already. */
 export interface QueuedCommand {
-  id: string;
-  deviceId: string;
+  command: CommandView;
   customerId: string;
-  name: CommandName;
-  at: number;
 }
 
 /** A committed command state change, to announce to consoles. */
 export interface StateChange {
+  /** The command's row as the change left it. */
   command: CommandRow;
   customerId: string;
-  state: CommandState;
-  at: number;
+  /** The history row the change wrote: the announced view's history ends with it. */
+  transitionId: number;
 }
+
+/** One step of a command's history, as the store keeps it. */
+type TransitionRow = { state: CommandState; at: number; detail: string | null };
 
 /**
  * Device commands as a durable state machine: queued → delivered → running → succeeded |
@@ -49,14 +46,13 @@ export interface StateChange {
  * at-least-once (unacknowledged commands are delivered again on the next poll) and the
  * agent runs each command id at most once, which together give exactly-once execution.
  */
-export class CommandService {
+export class CommandService implements SessionParticipant {
   constructor(
     private readonly ctx: ServerContext,
     private readonly fleet: FleetService,
+    /** A privileged command runs only in an active session its creator controls, and travels with its grant. */
+    private readonly sessions: SessionGate,
   ) {}
-
-  /** Set once by buildServer: privileged commands are refused until it is. */
-  sessions: SessionGate | undefined;
 
   async create(
     principal: Principal,
@@ -79,7 +75,7 @@ export class CommandService {
     }
     let sessionId: string | null = null;
     if (spec.privileged) {
-      if (!this.sessions || !spec.scope) throw new TetherError('SESSION_REQUIRED', 'privileged commands need a service session');
+      if (!spec.scope) throw new TetherError('SESSION_REQUIRED', 'privileged commands need a service session');
       sessionId = (await this.sessions.requireControlledSession(principal, input.sessionId, deviceId, spec.scope)).id;
     }
     const ttlMs = (input.ttlSeconds ?? this.ctx.config.commandTtlSeconds) * 1000;
@@ -91,7 +87,7 @@ export class CommandService {
       ),
     );
     this.announceQueued([queued]);
-    return { id: queued.id, state: 'queued' };
+    return { id: queued.command.id, state: 'queued' };
   }
 
   /**
@@ -105,28 +101,27 @@ export class CommandService {
   ): Promise<QueuedCommand> {
     const now = Date.now();
     const id = randomUUID();
-    await trx
-      .insertInto('commands')
-      .values({
-        id,
-        device_id: input.deviceId,
-        name: input.name,
-        params: JSON.stringify(input.params),
-        state: 'queued',
-        created_by: actor.actorName,
-        created_at: now,
-        updated_at: now,
-        expires_at: now + input.ttlMs,
-        attempts: 0,
-        cancel_requested: 0,
-        result: null,
-        error: null,
-        session_id: input.sessionId,
-        progress: null,
-        output_lines: 0,
-      })
-      .execute();
-    await trx.insertInto('command_transitions').values({ command_id: id, state: 'queued', at: now, detail: `by ${actor.actorName}` }).execute();
+    const row: CommandRow = {
+      id,
+      device_id: input.deviceId,
+      name: input.name,
+      params: JSON.stringify(input.params),
+      state: 'queued',
+      created_by: actor.actorName,
+      created_at: now,
+      updated_at: now,
+      expires_at: now + input.ttlMs,
+      attempts: 0,
+      cancel_requested: 0,
+      result: null,
+      error: null,
+      session_id: input.sessionId,
+      progress: null,
+      output_lines: 0,
+    };
+    const queued: TransitionRow = { state: 'queued', at: now, detail: `by ${actor.actorName}` };
+    await trx.insertInto('commands').values(row).execute();
+    await trx.insertInto('command_transitions').values({ command_id: id, ...queued }).execute();
     await this.ctx.audit.appendIn(trx, {
       ...actor,
       action: 'command.create',
@@ -135,14 +130,14 @@ export class CommandService {
       outcome: 'ok',
       detail: { commandId: id, name: input.name, params: input.params, ...(input.sessionId ? { sessionId: input.sessionId } : {}) },
     });
-    return { id, deviceId: input.deviceId, customerId: input.customerId, name: input.name, at: now };
+    return { command: toView(row, [queued]), customerId: input.customerId };
   }
 
   /** Tells consoles about commands queued by `enqueueIn` and wakes their devices' held polls. */
   announceQueued(queued: readonly QueuedCommand[]): void {
     for (const q of queued) {
-      publishLive(this.ctx.bus, q.customerId, { type: 'command.state', deviceId: q.deviceId, commandId: q.id, name: q.name, state: 'queued', at: isoOf(q.at) });
-      this.ctx.bus.publish('device.wake', { deviceId: q.deviceId });
+      publishLive(this.ctx.bus, q.customerId, { type: 'command.state', deviceId: q.command.deviceId, command: q.command });
+      this.ctx.bus.publish('device.wake', { deviceId: q.command.deviceId });
     }
   }
 
@@ -198,7 +193,7 @@ export class CommandService {
       await trx.updateTable('commands').set({ cancel_requested: 1, updated_at: now }).where('id', '=', commandId).execute();
       return [];
     });
-    this.announce(changes);
+    await this.announce(changes);
     if (row.state !== 'queued') this.ctx.bus.publish('device.wake', { deviceId: row.device_id });
     return this.get(principal, commandId);
   }
@@ -236,7 +231,7 @@ export class CommandService {
       for (const row of rows) {
         const session = row.session_id ? sessions.find((x) => x.id === row.session_id) : undefined;
         // a privileged command travels with its session's current grant (the agent checks it)
-        const grant = session && this.sessions && session.state === 'active' ? await this.sessions.grantFor(session) : undefined;
+        const grant = session && session.state === 'active' ? await this.sessions.grantFor(session) : undefined;
         const detail = row.state === 'delivered' ? 'redelivered: not acknowledged by the agent' : null;
         const change = await this.transition(trx, row, customerId, 'deliver', now, detail, { attempts: Number(row.attempts) + 1 });
         if (row.state === 'queued' && change) changed.push(change);
@@ -259,7 +254,7 @@ export class CommandService {
         .execute();
       return { deliveries: out, changes: changed, cancels: cancelRows.map((r) => r.id) };
     });
-    this.announce(changes);
+    await this.announce(changes);
     return { commands: deliveries, cancels };
   }
 
@@ -273,10 +268,12 @@ export class CommandService {
     const changes: StateChange[] = [];
     const live: LiveEvent[] = [];
     for (const update of updates) {
-      const row = await trx.selectFrom('commands').selectAll().where('id', '=', update.id).where('device_id', '=', deviceId).executeTakeFirst();
+      let row = await trx.selectFrom('commands').selectAll().where('id', '=', update.id).where('device_id', '=', deviceId).executeTakeFirst();
       if (!row) continue; // not this device's command: ignore, never reveal others
       if ((update.progress || update.output?.length) && !isTerminal(row.state)) {
-        live.push(await this.recordProgress(trx, row, update.progress, update.output ?? []));
+        const recorded = await this.recordProgress(trx, row, update.progress, update.output ?? []);
+        live.push(recorded.event);
+        row = recorded.row;
       }
       const event = eventForReportedState(update.state);
       if (!nextCommandState(row.state, event)) continue; // late or repeated report (or progress only)
@@ -287,23 +284,29 @@ export class CommandService {
       });
       if (!change) continue;
       changes.push(change);
-      if (isTerminal(change.state)) {
+      const { state } = change.command;
+      if (isTerminal(state)) {
         await this.ctx.audit.appendIn(trx, {
           actorType: 'device',
           actorId: deviceId,
           action: 'command.result',
           targetType: 'device',
           targetId: deviceId,
-          outcome: change.state === 'succeeded' ? 'ok' : 'failed',
-          detail: { commandId: row.id, name: row.name, state: change.state, ...(row.session_id ? { sessionId: row.session_id } : {}), ...(error ? { error } : {}) },
+          outcome: state === 'succeeded' ? 'ok' : 'failed',
+          detail: { commandId: row.id, name: row.name, state, ...(row.session_id ? { sessionId: row.session_id } : {}), ...(error ? { error } : {}) },
         });
       }
     }
     return { changes, live };
   }
 
-  /** Stores a running command's progress and new output lines (bounded), for the console. */
-  private async recordProgress(trx: Transaction<Database>, row: CommandRow, progress: CommandProgress | undefined, output: readonly string[]): Promise<LiveEvent> {
+  /** Stores a running command's progress and new output lines (bounded), for the console; returns the event and the row as it left it. */
+  private async recordProgress(
+    trx: Transaction<Database>,
+    row: CommandRow,
+    progress: CommandProgress | undefined,
+    output: readonly string[],
+  ): Promise<{ event: LiveEvent; row: CommandRow }> {
     const now = Date.now();
     const limit = this.ctx.config.commandOutputLimit;
     const stored = Number(row.output_lines);
@@ -315,12 +318,12 @@ export class CommandService {
       lines.push({ seq: limit + 1, at: new Date(now).toISOString(), text: `… output beyond ${limit} lines is not kept` });
     }
     if (lines.length) await trx.insertInto('command_output').values(lines.map((l) => ({ command_id: row.id, seq: l.seq, at: now, text: l.text }))).onConflict((oc) => oc.doNothing()).execute();
-    await trx
-      .updateTable('commands')
-      .set({ ...(progress ? { progress: JSON.stringify(progress) } : {}), output_lines: stored + lines.length, updated_at: now })
-      .where('id', '=', row.id)
-      .execute();
-    return { type: 'command.progress', deviceId: row.device_id, commandId: row.id, progress: progress ?? (row.progress ? (JSON.parse(row.progress) as CommandProgress) : null), lines };
+    const changed = { ...(progress ? { progress: JSON.stringify(progress) } : {}), output_lines: stored + lines.length, updated_at: now };
+    await trx.updateTable('commands').set(changed).where('id', '=', row.id).execute();
+    return {
+      event: { type: 'command.progress', deviceId: row.device_id, commandId: row.id, progress: progress ?? (row.progress ? (JSON.parse(row.progress) as CommandProgress) : null), lines },
+      row: { ...row, ...changed },
+    };
   }
 
   /** The output a command produced, in order, after line `after`. */
@@ -333,23 +336,28 @@ export class CommandService {
 
   /**
    * A session ended: its queued commands are canceled now; delivered and running ones are
-   * asked to stop (the agent stops them anyway once it sees the session gone).
+   * asked to stop (the agent stops them anyway once it sees the session gone). The
+   * cancels are announced once the session's end committed.
    */
-  async stopForSession(trx: Transaction<Database>, sessionId: string, customerId: string, cause: SessionEndCause): Promise<StateChange[]> {
-    const rows = await trx.selectFrom('commands').selectAll().where('session_id', '=', sessionId).where('state', 'in', ['queued', 'delivered', 'running']).execute();
+  async stopForSession(trx: Transaction<Database>, session: ServiceSessionRow, cause: SessionEndCause, _endedAt: number): Promise<AfterSessionEnd> {
+    const rows = await trx.selectFrom('commands').selectAll().where('session_id', '=', session.id).where('state', 'in', ['queued', 'delivered', 'running']).execute();
+    // the transitions' own time, not the session's: a command's history never goes back
     const now = Date.now();
     const changes: StateChange[] = [];
     for (const row of rows) {
       if (row.state === 'queued') {
         const error = { code: 'SESSION_ENDED', message: `the session ended: ${END_CAUSE_TEXT[cause]}` };
-        const change = await this.transition(trx, row, customerId, 'cancel', now, error.message, { error: JSON.stringify(error) });
+        const change = await this.transition(trx, row, session.customer_id, 'cancel', now, error.message, { error: JSON.stringify(error) });
         if (change) changes.push(change);
       } else {
         await trx.updateTable('commands').set({ cancel_requested: 1, updated_at: now }).where('id', '=', row.id).execute();
       }
     }
-    return changes;
+    return () => this.announce(changes);
   }
+
+  /** Nothing is left once sessions changed: the stops' cancels were announced, and the session's announcement wakes the device. */
+  async afterSessionsChanged(): Promise<void> {}
 
   /** Ends commands whose time ran out: waiting ones at their expiry, running ones a grace later. */
   async expireOverdue(now = Date.now()): Promise<number> {
@@ -385,21 +393,28 @@ export class CommandService {
       }
       return out;
     });
-    this.announce(changes);
+    await this.announce(changes);
     return changes.length;
   }
 
-  /** Tells consoles about committed state changes. */
-  announce(changes: readonly StateChange[]): void {
+  /**
+   * Tells consoles about committed state changes, each with the command's view as that
+   * change left it: the rows are in hand, their histories cost one query for the batch.
+   */
+  async announce(changes: readonly StateChange[]): Promise<void> {
+    if (!changes.length) return;
+    const ids = [...new Set(changes.map((c) => c.command.id))];
+    const transitions = await this.ctx.db.selectFrom('command_transitions').selectAll().where('command_id', 'in', ids).orderBy('id').execute();
+    const histories = new Map<string, typeof transitions>();
+    for (const t of transitions) {
+      const history = histories.get(t.command_id);
+      if (history) history.push(t);
+      else histories.set(t.command_id, [t]);
+    }
     for (const c of changes) {
-      publishLive(this.ctx.bus, c.customerId, {
-        type: 'command.state',
-        deviceId: c.command.device_id,
-        commandId: c.command.id,
-        name: c.command.name,
-        state: c.state,
-        at: isoOf(c.at),
-      });
+      // a later change of the same command may have committed since: this view stops at its own
+      const history = (histories.get(c.command.id) ?? []).filter((t) => t.id <= c.transitionId);
+      publishLive(this.ctx.bus, c.customerId, { type: 'command.state', deviceId: c.command.device_id, command: toView(c.command, history) });
     }
   }
 
@@ -421,12 +436,12 @@ export class CommandService {
       .where('state', '=', row.state)
       .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return undefined; // someone else moved it first
-    await trx.insertInto('command_transitions').values({ command_id: row.id, state, at, detail }).execute();
-    return { command: row, customerId, state, at };
+    const transition = await trx.insertInto('command_transitions').values({ command_id: row.id, state, at, detail }).returning('id').executeTakeFirstOrThrow();
+    return { command: { ...row, state, updated_at: at, ...extra }, customerId, transitionId: transition.id };
   }
 }
 
-function toView(row: CommandRow, history: { state: CommandState; at: number; detail: string | null }[]): CommandView {
+function toView(row: CommandRow, history: readonly TransitionRow[]): CommandView {
   return {
     id: row.id,
     deviceId: row.device_id,

@@ -22,8 +22,8 @@ import { type Principal, inScope, scopeFilter } from '../access/principal.ts';
 import type { AdminActor } from '../users/users-service.ts';
 import { hashOpaqueToken } from '../auth/tokens.ts';
 import type { Database, DeviceRow } from '../store/schema.ts';
+import { publishLive } from '../live/publish.ts';
 import { type DeviceSummaryRow, isoOf, toAlarm, toDataItemValue, toDeviceEvent, toDeviceSummary } from './views.ts';
-import { publishLive } from './live.ts';
 
 type DeviceQuery = SelectQueryBuilder<Database, 'devices' | 'customers' | 'sites', DeviceSummaryRow>;
 

@@ -1,5 +1,5 @@
 import type { ServerContext } from '../context.ts';
-import { publishLive } from './live.ts';
+import { publishLive } from '../live/publish.ts';
 import { recordDeviceEvent } from './telemetry.ts';
 import { isoOf } from './views.ts';
 

@@ -3,15 +3,15 @@ import type { Transaction } from 'kysely';
 import { TetherError } from '#contract/errors';
 import type { CreateSessionRequest, SessionView } from '#contract/api/sessions';
 import type { ConsentDecision, ConsentRequest, DeviceSession, SessionRevocation } from '#contract/protocol/poll';
-import { END_CAUSE_TEXT, type ScopePolicies, type SessionEndCause, type SessionScope } from '#contract/sessions';
+import { END_CAUSE_TEXT, type ScopePolicies, type SessionEndCause } from '#contract/sessions';
 import type { ServerContext } from '../context.ts';
 import { type Principal, can } from '../access/principal.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
-import type { CommandService, StateChange } from '../commands/command-service.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
-import { publishLive } from '../devices/live.ts';
+import { publishLive } from '../live/publish.ts';
 import type { Database, ServiceSessionRow } from '../store/schema.ts';
-import type { GrantIssuer } from './grants.ts';
+import type { SessionGate } from './session-gate.ts';
+import type { SessionEnds, SessionParticipants } from './session-participant.ts';
 import { ConsentPolicies } from './policies.ts';
 import { sessionScopes, toSessionViews } from './views.ts';
 
@@ -23,25 +23,6 @@ interface SessionChange {
   sessionId: string;
   deviceId: string;
   customerId: string;
-}
-
-/** Command state changes made while ending sessions, announced after the commit. */
-type CommandSink = StateChange[];
-
-/** What ending a session needs of file transfers (the transfer service, attached after both exist). */
-export interface SessionTransfers {
-  /** Ends the session's unfinished transfers inside the session's closing transaction. */
-  stopForSession(trx: Trx, sessionId: string, cause: SessionEndCause, now: number): Promise<void>;
-  /** After the commit: purge what the ended transfers held, announce them, start queued ones. */
-  afterSessionsChanged(sessionIds: readonly string[]): Promise<void>;
-}
-
-/** What ending a session needs of tunnels: the same two steps (the tunnel service, attached after both exist). */
-export interface SessionTunnels {
-  /** Marks the session's tunnels closed (SESSION_ENDED) inside the session's closing transaction. */
-  stopForSession(trx: Trx, sessionId: string, cause: SessionEndCause, now: number): Promise<void>;
-  /** After the commit: cut both legs of each at once, record counters, audit, announce. */
-  afterSessionsChanged(sessionIds: readonly string[]): Promise<void>;
 }
 
 /** How long ended sessions stay in the device's state sync (so the agent learns the cause). */
@@ -63,16 +44,13 @@ const userActor = (p: Principal, ip: string | null): Actor => ({ actorType: 'use
  */
 export class SessionService {
   readonly policies: ConsentPolicies;
-  /** Set once by buildServer: a session that ends also ends its file transfers. */
-  transfers: SessionTransfers | undefined;
-  /** Set once by buildServer: a session that ends also closes its tunnels. */
-  tunnels: SessionTunnels | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly fleet: FleetService,
-    private readonly commands: CommandService,
-    private readonly grants: GrantIssuer,
+    private readonly gate: SessionGate,
+    /** Whose work ends with a session: each is stopped in the session's closing transaction. */
+    private readonly participants: SessionParticipants,
   ) {
     this.policies = new ConsentPolicies(ctx);
   }
@@ -92,6 +70,7 @@ export class SessionService {
     const asked = input.scopes.map((s) => policies[s]);
     const now = Date.now();
     const id = randomUUID();
+    const ends: SessionEnds = [];
     const change = await this.ctx.db.transaction().execute(async (trx) => {
       const busy = await this.openSessionOf(trx, deviceId);
       if (busy) {
@@ -138,7 +117,7 @@ export class SessionService {
       if (asked.includes('deny')) {
         const denied = input.scopes.filter((s) => policies[s] === 'deny');
         await this.event(trx, id, now, 'policy-denied', `policy denies ${denied.join(', ')}`);
-        await this.finish(trx, row, 'DENIED', { actorType: 'system', actorName: 'consent policy', ip: null }, now, [], 'policy');
+        await this.finish(trx, row, 'DENIED', { actorType: 'system', actorName: 'consent policy', ip: null }, now, ends, 'policy');
       } else if (asked.every((p) => p === 'allow')) {
         await this.activate(trx, row, 'policy', now);
       } else {
@@ -148,7 +127,7 @@ export class SessionService {
       }
       return { sessionId: id, deviceId, customerId: device.customer_id };
     });
-    return this.announceAndView(change);
+    return this.announceAndView(change, ends);
   }
 
   /** Asks for more time: granted at once where every scope is allowed, else the operator is asked. */
@@ -188,15 +167,14 @@ export class SessionService {
     const session = await this.requireVisible(principal, sessionId);
     const cause: SessionEndCause | undefined = session.engineer_id === principal.id ? 'USER_ENDED' : can(principal, 'admin') ? 'ADMIN_TERMINATED' : undefined;
     if (!cause) throw new TetherError('FORBIDDEN', 'only the engineer in control or an administrator can end this session');
-    const sink: CommandSink = [];
+    const ends: SessionEnds = [];
     const change = await this.ctx.db.transaction().execute(async (trx) => {
       const row = await this.row(trx, sessionId);
       if (!OPEN_STATES.includes(row.state as (typeof OPEN_STATES)[number])) throw new TetherError('SESSION_NOT_ACTIVE', `the session already ${row.state === 'denied' ? 'was denied' : 'ended'}`);
-      await this.finish(trx, row, cause, userActor(principal, ip), Date.now(), sink);
+      await this.finish(trx, row, cause, userActor(principal, ip), Date.now(), ends);
       return { sessionId, deviceId: row.device_id, customerId: row.customer_id };
     });
-    this.commands.announce(sink);
-    return this.announceAndView(change);
+    return this.announceAndView(change, ends);
   }
 
   /** A second engineer with rights on the device watches an active session, read-only. */
@@ -252,40 +230,13 @@ export class SessionService {
     return toSessionViews(this.ctx.db, rows);
   }
 
-  /**
-   * The session a privileged command runs in: it must exist on this device, be active,
-   * include the scope, and be controlled by the caller. Observers only watch.
-   */
-  async requireControlledSession(principal: Principal, sessionId: string | undefined, deviceId: string, scope: SessionScope): Promise<ServiceSessionRow> {
-    if (!sessionId) throw new TetherError('SESSION_REQUIRED', `this needs an active service session with the ${scope} scope on the device`);
-    const row = await this.ctx.db.selectFrom('service_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row || row.device_id !== deviceId) throw new TetherError('SESSION_REQUIRED', 'that session is not on this device');
-    if (row.state !== 'active' || (row.expires_at !== null && Number(row.expires_at) <= Date.now())) {
-      throw new TetherError('SESSION_NOT_ACTIVE', 'the session is not active');
-    }
-    if (row.engineer_id !== principal.id) throw new TetherError('FORBIDDEN', 'observers cannot run commands; only the engineer in control can');
-    if (!sessionScopes(row).includes(scope)) throw new TetherError('SESSION_REQUIRED', `the session does not include the ${scope} scope`);
-    return row;
-  }
-
-  /** A grant for a session row, for a privileged command's delivery. */
-  grantFor(row: ServiceSessionRow): Promise<string> {
-    return this.grants.sign({
-      deviceId: row.device_id,
-      sessionId: row.id,
-      scopes: sessionScopes(row),
-      issuedAt: Number(row.activated_at ?? row.created_at),
-      expiresAt: Number(row.expires_at ?? 0),
-    });
-  }
-
   /** What the operator said at the device, inside the poll's transaction. */
   async applyFromDevice(
     trx: Trx,
     deviceId: string,
     decisions: readonly ConsentDecision[],
     revocations: readonly SessionRevocation[],
-    sink: CommandSink,
+    ends: SessionEnds,
   ): Promise<SessionChange[]> {
     const changes: SessionChange[] = [];
     const now = Date.now();
@@ -307,7 +258,7 @@ export class SessionService {
           await this.activate(trx, row, decision.operator, now);
         } else {
           await this.event(trx, row.id, now, 'consent-denied', `by ${decision.operator} at the device`);
-          await this.finish(trx, row, 'DENIED', operator, now, sink, decision.operator);
+          await this.finish(trx, row, 'DENIED', operator, now, ends, decision.operator);
         }
       } else if (decision.kind === 'extend' && row.state === 'active') {
         if (decision.approve) {
@@ -324,7 +275,7 @@ export class SessionService {
     for (const revocation of revocations) {
       const row = await trx.selectFrom('service_sessions').selectAll().where('id', '=', revocation.sessionId).where('device_id', '=', deviceId).executeTakeFirst();
       if (!row || !OPEN_STATES.includes(row.state as (typeof OPEN_STATES)[number])) continue;
-      await this.finish(trx, row, 'CUSTOMER_REVOKED', { actorType: 'device', actorId: deviceId, actorName: revocation.operator, ip: null }, now, sink, revocation.operator);
+      await this.finish(trx, row, 'CUSTOMER_REVOKED', { actorType: 'device', actorId: deviceId, actorName: revocation.operator, ip: null }, now, ends, revocation.operator);
       changes.push({ sessionId: row.id, deviceId, customerId: row.customer_id });
     }
     return changes;
@@ -361,7 +312,7 @@ export class SessionService {
       if (row.state === 'active' && row.expires_at !== null && Number(row.expires_at) > now) {
         sessions.push({
           sessionId: row.id,
-          grant: await this.grantFor(row),
+          grant: await this.gate.grantFor(row),
           scopes: view.scopes,
           expiresAt: Number(row.expires_at),
           controller: engineer,
@@ -376,7 +327,7 @@ export class SessionService {
 
   /** Consent deadlines, expiries and devices that went away. Idempotent; runs on every node. */
   async sweep(now = Date.now()): Promise<number> {
-    const sink: CommandSink = [];
+    const ends: SessionEnds = [];
     const changes = await this.ctx.db.transaction().execute(async (trx) => {
       const out: SessionChange[] = [];
       const system: Actor = { actorType: 'system', actorName: 'tether-server', ip: null };
@@ -397,12 +348,12 @@ export class SessionService {
         .execute();
       for (const { device_status, ...row } of due) {
         if (device_status !== 'online') {
-          await this.finish(trx, row, 'DEVICE_OFFLINE', system, now, sink);
+          await this.finish(trx, row, 'DEVICE_OFFLINE', system, now, ends);
         } else if (row.state === 'awaiting-consent') {
           await this.event(trx, row.id, now, 'consent-timeout', 'no answer at the device');
-          await this.finish(trx, row, 'CONSENT_TIMEOUT', system, now, sink);
+          await this.finish(trx, row, 'CONSENT_TIMEOUT', system, now, ends);
         } else if (Number(row.expires_at) <= now) {
-          await this.finish(trx, row, 'EXPIRED', system, now, sink);
+          await this.finish(trx, row, 'EXPIRED', system, now, ends);
         } else {
           await trx.updateTable('service_sessions').set({ consent_kind: null, consent_deadline: null, extension_minutes: null }).where('id', '=', row.id).execute();
           await this.event(trx, row.id, now, 'extension-timeout', 'no answer at the device; the session keeps its time');
@@ -411,8 +362,7 @@ export class SessionService {
       }
       return out;
     });
-    this.commands.announce(sink);
-    await this.announce(changes);
+    await this.announce(changes, ends);
     return changes.length;
   }
 
@@ -460,10 +410,11 @@ export class SessionService {
 
   /**
    * Ends or denies a session with its cause, in the caller's transaction: never active →
-   * `denied`, else `ended`; its queued commands are canceled and running ones are told to
-   * stop (the agent also stops them on its own when it sees the session gone).
+   * `denied`, else `ended`; each participant stops its work in it (queued commands are
+   * canceled and running ones told to stop — the agent also stops them on its own when it
+   * sees the session gone; transfers end, tunnels close) and leaves its after-steps in `ends`.
    */
-  private async finish(trx: Trx, row: ServiceSessionRow, cause: SessionEndCause, actor: Actor, now: number, sink: CommandSink, decidedBy?: string): Promise<void> {
+  private async finish(trx: Trx, row: ServiceSessionRow, cause: SessionEndCause, actor: Actor, now: number, ends: SessionEnds, decidedBy?: string): Promise<void> {
     const neverActive = row.state !== 'active';
     const updated = await trx
       .updateTable('service_sessions')
@@ -489,9 +440,11 @@ export class SessionService {
       outcome: cause === 'DENIED' || cause === 'CONSENT_TIMEOUT' ? 'denied' : 'ok',
       detail: { sessionId: row.id, cause },
     });
-    sink.push(...(await this.commands.stopForSession(trx, row.id, row.customer_id, cause)));
-    await this.transfers?.stopForSession(trx, row.id, cause, now);
-    await this.tunnels?.stopForSession(trx, row.id, cause, now);
+    const { commands, transfers, tunnels } = this.participants;
+    for (const participant of [commands, transfers, tunnels]) {
+      const after = await participant.stopForSession(trx, row, cause, now);
+      if (after) ends.push(after);
+    }
   }
 
   private async openSessionOf(trx: Trx, deviceId: string): Promise<ServiceSessionRow | undefined> {
@@ -515,13 +468,18 @@ export class SessionService {
     await trx.insertInto('session_events').values({ session_id: sessionId, at, type, detail }).execute();
   }
 
-  private async announceAndView(change: SessionChange): Promise<SessionView> {
-    const [view] = await this.announce([change]);
+  private async announceAndView(change: SessionChange, ends: SessionEnds = []): Promise<SessionView> {
+    const [view] = await this.announce([change], ends);
     return view!;
   }
 
-  /** Tells consoles the new state and wakes the device's held poll so its agent hears at once. */
-  async announce(changes: readonly SessionChange[]): Promise<SessionView[]> {
+  /**
+   * After the commit: takes the steps the ends left (what stopped with the sessions is
+   * announced first), tells consoles the new state, wakes the device's held poll so its
+   * agent hears at once, and lets the participants finish.
+   */
+  async announce(changes: readonly SessionChange[], ends: SessionEnds): Promise<SessionView[]> {
+    for (const after of ends) await after();
     if (!changes.length) return [];
     const rows = await this.ctx.db.selectFrom('service_sessions').selectAll().where('id', 'in', changes.map((c) => c.sessionId)).execute();
     const views = await toSessionViews(this.ctx.db, rows);
@@ -530,9 +488,10 @@ export class SessionService {
       publishLive(this.ctx.bus, row.customer_id, { type: 'session.state', deviceId: row.device_id, session: view });
       this.ctx.bus.publish('device.wake', { deviceId: row.device_id });
     }
+    const sessionIds = changes.map((c) => c.sessionId);
+    const { commands, transfers, tunnels } = this.participants;
     // tunnels first: their legs are cut at once, while purging transfers may take a while
-    await this.tunnels?.afterSessionsChanged(changes.map((c) => c.sessionId));
-    await this.transfers?.afterSessionsChanged(changes.map((c) => c.sessionId));
+    for (const participant of [tunnels, transfers, commands]) await participant.afterSessionsChanged(sessionIds);
     return changes.map((c) => views.find((v) => v.id === c.sessionId)!);
   }
 }

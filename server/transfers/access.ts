@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { ServerContext } from '../context.ts';
 import { type Principal, can } from '../access/principal.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
-import type { SessionService } from '../sessions/session-service.ts';
+import type { SessionGate } from '../sessions/session-gate.ts';
 import type { DeviceRow, TransferRow } from '../store/schema.ts';
 import type { TransferActor, TransferLifecycle } from './lifecycle.ts';
 
@@ -27,7 +27,7 @@ export class TransferAccess {
   constructor(
     private readonly ctx: ServerContext,
     private readonly fleet: FleetService,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionGate,
     private readonly lifecycle: TransferLifecycle,
   ) {}
 

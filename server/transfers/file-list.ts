@@ -51,7 +51,7 @@ export class FileLister {
         resolve();
       };
       const stop = this.ctx.bus.subscribe('live', ({ event }) => {
-        if (event.type === 'command.state' && event.commandId === commandId && TERMINAL.includes(event.state)) finish();
+        if (event.type === 'command.state' && event.command.id === commandId && TERMINAL.includes(event.command.state)) finish();
       });
       const timer = setTimeout(finish, this.waitMs);
       // the row is the truth (an end announced before this listened, or on another node): look now and then

@@ -6,7 +6,7 @@ import { END_CAUSE_TEXT, type SessionEndCause } from '#contract/sessions';
 import type { ServerContext } from '../context.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
 import type { CommandService, QueuedCommand, StateChange } from '../commands/command-service.ts';
-import { publishLive } from '../devices/live.ts';
+import { publishLive } from '../live/publish.ts';
 import type { Database, TransferRow } from '../store/schema.ts';
 import type { TransferSpool } from './spool.ts';
 import { deliveredBytes, toTransferView, transfersWithNames } from './views.ts';
@@ -96,7 +96,7 @@ export class TransferLifecycle {
     );
     const updated = await trx
       .updateTable('transfers')
-      .set({ state: 'running', command_id: queued.id, attempts: Number(row.attempts) + 1, retry_at: null, error: null, updated_at: now })
+      .set({ state: 'running', command_id: queued.command.id, attempts: Number(row.attempts) + 1, retry_at: null, error: null, updated_at: now })
       .where('id', '=', row.id)
       .where('state', '=', row.state)
       .executeTakeFirst();
@@ -276,7 +276,7 @@ export class TransferLifecycle {
   /** Does what committed transactions decided: tell consoles and devices, delete spooled chunks. */
   async apply(effects: Effects): Promise<void> {
     this.commands.announceQueued(effects.queued);
-    this.commands.announce(effects.commandChanges);
+    await this.commands.announce(effects.commandChanges);
     for (const deviceId of effects.wake) this.ctx.bus.publish('device.wake', { deviceId });
     for (const drop of effects.drops) await this.spool.dropChunks(drop.id, drop.from, drop.to);
     if (effects.purge.size) {

@@ -13,8 +13,9 @@ import type { ServerContext } from '../context.ts';
 import { type Principal, can, scopeFilter } from '../access/principal.ts';
 import type { CommandService } from '../commands/command-service.ts';
 import type { FleetService } from '../devices/fleet-service.ts';
-import type { SessionService, SessionTransfers } from '../sessions/session-service.ts';
-import type { Database, DeviceRow, TransferRow } from '../store/schema.ts';
+import type { SessionGate } from '../sessions/session-gate.ts';
+import type { SessionParticipant } from '../sessions/session-participant.ts';
+import type { Database, DeviceRow, ServiceSessionRow, TransferRow } from '../store/schema.ts';
 import { BandwidthLimiter, type ChunkContent, waitForChunk } from './content.ts';
 import type { ChunkHandoff } from './handoff.ts';
 import { Effects, SYSTEM_ACTOR, TransferLifecycle } from './lifecycle.ts';
@@ -35,7 +36,7 @@ type CreateTransferInput = z.output<typeof CreateTransferRequestSchema>;
  * console side) and the device's own agent (for the device side) touch a transfer's
  * bytes; everything is audited, never the content.
  */
-export class TransferService implements SessionTransfers, UploadLedger {
+export class TransferService implements SessionParticipant, UploadLedger {
   readonly spool: TransferSpool;
   readonly lifecycle: TransferLifecycle;
   readonly access: TransferAccess;
@@ -47,7 +48,7 @@ export class TransferService implements SessionTransfers, UploadLedger {
     private readonly ctx: ServerContext,
     private readonly fleet: FleetService,
     private readonly commands: CommandService,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionGate,
   ) {
     this.spool = new TransferSpool(ctx.config.transfers.spoolDir ?? `${ctx.config.dataDir}/transfers`);
     this.lifecycle = new TransferLifecycle(ctx, commands, this.spool);
@@ -55,9 +56,10 @@ export class TransferService implements SessionTransfers, UploadLedger {
     this.handoff = this.lifecycle.handoff;
     this.bandwidth = new BandwidthLimiter(ctx.config.transfers.bandwidthBytesPerSec);
     this.unsubscribe = ctx.bus.subscribe('live', ({ event }) => {
-      if (event.type !== 'command.state' || (event.name !== 'send-file' && event.name !== 'receive-file')) return;
-      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(event.state)) return;
-      this.onCommandEnded(event.commandId).catch((err: unknown) => ctx.log.error({ err, commandId: event.commandId }, 'could not act on a transfer command’s end'));
+      if (event.type !== 'command.state' || (event.command.name !== 'send-file' && event.command.name !== 'receive-file')) return;
+      const { id, state } = event.command;
+      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(state)) return;
+      this.onCommandEnded(id).catch((err: unknown) => ctx.log.error({ err, commandId: id }, 'could not act on a transfer command’s end'));
     });
   }
 
@@ -358,11 +360,13 @@ export class TransferService implements SessionTransfers, UploadLedger {
     this.lifecycle.progress({ ...row, uploaded_bytes: uploadedBytes }, uploadedBytes === Number(row.size));
   }
 
-  async stopForSession(trx: Trx, sessionId: string, cause: SessionEndCause, now: number): Promise<void> {
-    // the effects are found again after the commit by afterSessionsChanged (session rows carry no sink for them)
-    await this.lifecycle.stopForSession(trx, sessionId, cause, new Effects(), now);
+  /** Ends the session's unfinished transfers inside the session's closing transaction. */
+  async stopForSession(trx: Trx, session: ServiceSessionRow, cause: SessionEndCause, now: number): Promise<void> {
+    // the effects are found again after the commit by afterSessionsChanged
+    await this.lifecycle.stopForSession(trx, session.id, cause, new Effects(), now);
   }
 
+  /** After the commit: purge what the ended transfers held, announce them, start queued ones. */
   async afterSessionsChanged(sessionIds: readonly string[]): Promise<void> {
     if (!sessionIds.length) return;
     const ended = await this.ctx.db

@@ -16,9 +16,10 @@ import { authenticateDeviceConnection } from '../agent-api/device-auth.ts';
 import type { AuditInput } from '../audit/audit-log.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { CommandService, StateChange } from '../commands/command-service.ts';
-import { publishLive } from '../devices/live.ts';
-import type { SessionService, SessionTunnels } from '../sessions/session-service.ts';
-import type { Database, TunnelRow } from '../store/schema.ts';
+import { publishLive } from '../live/publish.ts';
+import type { SessionGate } from '../sessions/session-gate.ts';
+import type { SessionParticipant } from '../sessions/session-participant.ts';
+import type { Database, ServiceSessionRow, TunnelRow } from '../store/schema.ts';
 import { TunnelRelay, type RelayHooks, type TunnelLeg } from './relay.ts';
 import { issueTicketIn, redeemTicketIn, ticketRefused } from './tickets.ts';
 import { type NamedTunnelRow, toTunnelView, tunnelsWithNames } from './views.ts';
@@ -53,7 +54,7 @@ export interface ClientOrigin {
  * refusal, and closes a tunnel when the engineer, its session, the agent, the setup
  * deadline or the server says so — cutting both legs at once.
  */
-export class TunnelService implements SessionTunnels, RelayHooks {
+export class TunnelService implements SessionParticipant, RelayHooks {
   readonly relay: TunnelRelay;
   private ports = { agentPort: 0, consolePort: 0 };
   private readonly setupTimers = new Map<string, NodeJS.Timeout>();
@@ -65,13 +66,14 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     private readonly ctx: ServerContext,
     private readonly auth: AuthService,
     private readonly commands: CommandService,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionGate,
   ) {
     this.relay = new TunnelRelay(this);
     this.unsubscribe = ctx.bus.subscribe('live', ({ event }) => {
-      if (event.type !== 'command.state' || event.name !== 'open-tunnel') return;
-      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(event.state)) return;
-      this.onCommandEnded(event.commandId).catch((err: unknown) => ctx.log.error({ err, commandId: event.commandId }, 'could not act on an open-tunnel command’s end'));
+      if (event.type !== 'command.state' || event.command.name !== 'open-tunnel') return;
+      const { id, state } = event.command;
+      if (!['succeeded', 'failed', 'expired', 'canceled'].includes(state)) return;
+      this.onCommandEnded(id).catch((err: unknown) => ctx.log.error({ err, commandId: id }, 'could not act on an open-tunnel command’s end'));
     });
   }
 
@@ -127,15 +129,15 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     const { queued, ticket } = await this.ctx.db.transaction().execute(async (trx) => {
       const row = { id, device_id: device.id, customer_id: device.customer_id, session_id: sessionId, target_id: target.id, target_port: target.port, state: 'opening' as const, console_path: null, agent_path: null, bytes_to_device: 0, bytes_from_device: 0, total_connections: 0, opened_by: principal.id, opened_at: now, closed_at: null, end_cause: null, command_id: null };
       await trx.insertInto('tunnels').values(row).execute();
-      const command = await this.commands.enqueueIn(
+      const queued = await this.commands.enqueueIn(
         trx,
         // the command runs as long as the tunnel, which cannot outlive its session; the agent dials the host it polls
         { deviceId: device.id, customerId: device.customer_id, name: 'open-tunnel', params: { tunnelId: id, targetId: target.id, relay: this.endpoint('agent', id, origin) }, sessionId, ttlMs: TUNNEL_COMMAND_TTL_MS },
         { actorType: 'user', actorId: principal.id, actorName: principal.username, ip },
       );
-      await trx.updateTable('tunnels').set({ command_id: command.id }).where('id', '=', id).execute();
+      await trx.updateTable('tunnels').set({ command_id: queued.command.id }).where('id', '=', id).execute();
       await this.ctx.audit.appendIn(trx, { ...userActor(principal, ip), action: 'tunnel.open', targetType: 'device', targetId: device.id, outcome: 'ok', detail: { tunnelId: id, sessionId, targetId: target.id, targetPort: target.port } });
-      return { queued: command, ticket: await issueTicketIn(trx, row, principal.id, settings.ticketTtlMs, now) };
+      return { queued, ticket: await issueTicketIn(trx, row, principal.id, settings.ticketTtlMs, now) };
     });
     this.relay.register(id, target.id, target.port);
     this.setupTimers.set(id, setTimeout(() => {
@@ -199,10 +201,11 @@ export class TunnelService implements SessionTunnels, RelayHooks {
     return (await q.orderBy('t.opened_at', 'desc').limit(query.limit).execute()).map((r) => this.toView(r));
   }
 
-  // --- session end (SessionTunnels) ---
+  // --- session end (SessionParticipant) ---
 
-  async stopForSession(trx: Trx, sessionId: string, _cause: SessionEndCause, now: number): Promise<void> {
-    await trx.updateTable('tunnels').set({ state: 'closed', end_cause: 'SESSION_ENDED', closed_at: now }).where('session_id', '=', sessionId).where('state', '!=', 'closed').execute();
+  /** Marks the session's tunnels closed (SESSION_ENDED) inside the session's closing transaction; the legs are cut after the commit. */
+  async stopForSession(trx: Trx, session: ServiceSessionRow, _cause: SessionEndCause, now: number): Promise<void> {
+    await trx.updateTable('tunnels').set({ state: 'closed', end_cause: 'SESSION_ENDED', closed_at: now }).where('session_id', '=', session.id).where('state', '!=', 'closed').execute();
   }
 
   /** After the session's transaction committed: cut the legs of the tunnels it closed, record and audit them. */
@@ -299,7 +302,7 @@ export class TunnelService implements SessionTunnels, RelayHooks {
       if (row.command_id) change = await this.commands.cancelIn(trx, row.command_id, row.customer_id, `tunnel closed: ${cause}`);
       deviceId = row.device_id;
     });
-    if (change) this.commands.announce([change]);
+    if (change) await this.commands.announce([change]);
     if (deviceId) this.ctx.bus.publish('device.wake', { deviceId });
     if (this.relay.has(tunnelId)) await this.finalize(tunnelId, actor);
   }

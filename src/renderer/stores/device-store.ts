@@ -113,18 +113,12 @@ export function createDeviceStore(bridge: TetherBridge, hooks: DeviceStoreHooks 
         ),
       ]);
 
-    const refetchCommand = (deviceId: string, commandId: string) =>
-      forDevice(
-        deviceId,
-        bridge.invoke('commands.get', { id: commandId }),
-        (command) => {
-          const before = get().commands.items?.find((c) => c.id === command.id);
-          set((s) => ({ commands: { items: upsertCommand(s.commands.items ?? [], command), error: s.commands.error } }));
-          if (TERMINAL_COMMAND_STATES.includes(command.state) && (!before || !TERMINAL_COMMAND_STATES.includes(before.state))) hooks.onCommandFinished?.(command);
-        },
-        // the next state change or a reload shows it; a failed re-fetch is not worth an alert
-        () => undefined,
-      );
+    /** Shows a newer view of a command of the shown device; its first terminal state tells the shell. */
+    const showCommand = (command: CommandView) => {
+      const before = get().commands.items?.find((c) => c.id === command.id);
+      set((s) => ({ commands: { items: upsertCommand(s.commands.items ?? [], command), error: s.commands.error } }));
+      if (TERMINAL_COMMAND_STATES.includes(command.state) && (!before || !TERMINAL_COMMAND_STATES.includes(before.state))) hooks.onCommandFinished?.(command);
+    };
 
     return {
       ...CLOSED,
@@ -170,7 +164,14 @@ export function createDeviceStore(bridge: TetherBridge, hooks: DeviceStoreHooks 
         const deviceId = get().deviceId;
         if (!deviceId) return null;
         const accepted = await bridge.invoke('commands.send', { deviceId, name, params, ...(sessionId ? { sessionId } : {}) });
-        await refetchCommand(deviceId, accepted.id);
+        // listed at once, whether or not its first live event came before this answer
+        await forDevice(
+          deviceId,
+          bridge.invoke('commands.get', { id: accepted.id }),
+          showCommand,
+          // the next state change or a reload shows it; a failed fetch is not worth an alert
+          () => undefined,
+        );
         return accepted.id;
       },
 
@@ -209,7 +210,7 @@ export function createDeviceStore(bridge: TetherBridge, hooks: DeviceStoreHooks 
             set((s) => ({ events: { items: prependEvents(s.events.items ?? [], [event.event]), error: s.events.error } }));
             return;
           case 'command.state':
-            void refetchCommand(deviceId, event.commandId);
+            showCommand(event.command);
             return;
         }
       },

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { Agent } from '../../../agent-sim/agent/agent.ts';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
 import type { LoginResponse, TokenPair } from '#contract/api/auth';
+import type { CommandView } from '#contract/api/commands';
 import type { DeviceListResponse } from '#contract/api/fleet';
 import { LIVE_CLOSE, type LiveEvent, LiveEventSchema } from '#contract/api/live';
 import type { ErrorBody } from '#contract/errors';
@@ -86,8 +87,12 @@ function aboutDevice(event: LiveEvent, deviceId: string): boolean {
   return 'deviceId' in event && event.deviceId === deviceId;
 }
 
+function commandViews(conn: LiveConnection, commandId: string): CommandView[] {
+  return conn.events.flatMap((e) => (e.type === 'command.state' && e.command.id === commandId ? [e.command] : []));
+}
+
 function commandStates(conn: LiveConnection, commandId: string): string[] {
-  return conn.events.flatMap((e) => (e.type === 'command.state' && e.commandId === commandId ? [e.state] : []));
+  return commandViews(conn, commandId).map((c) => c.state);
 }
 
 function statusesOf(conn: LiveConnection, deviceId: string): string[] {
@@ -208,8 +213,19 @@ describe('live events (GET /api/v1/events) with real agents', () => {
       return seen.includes('succeeded') ? seen : undefined;
     }, { timeoutMs: 15_000, what: 'the command to succeed on the socket' });
     expect(states).toEqual(['queued', 'delivered', 'running', 'succeeded']);
-    const event = live.events.find((e) => e.type === 'command.state' && e.commandId === queued.body.id);
-    expect(event).toMatchObject({ deviceId: a1.id, name: 'ping' });
+    const event = live.events.find((e) => e.type === 'command.state' && e.command.id === queued.body.id);
+    expect(event).toMatchObject({ deviceId: a1.id, command: { id: queued.body.id, deviceId: a1.id, name: 'ping', params: { echo: 'order', delayMs: 200 }, state: 'queued' } });
+    // each event carries the view as its change left it: its history ends with its own state
+    const views = commandViews(live, queued.body.id);
+    expect(views.map((v) => v.history.map((h) => h.state))).toEqual([
+      ['queued'],
+      ['queued', 'delivered'],
+      ['queued', 'delivered', 'running'],
+      ['queued', 'delivered', 'running', 'succeeded'],
+    ]);
+    const last = views.at(-1)!;
+    expect(last.result).not.toBeNull();
+    expect(last).toEqual((await engineerA.get<CommandView>(`/api/v1/commands/${queued.body.id}`)).body);
     live.socket.close();
   });
 

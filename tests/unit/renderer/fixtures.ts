@@ -1,3 +1,4 @@
+import type { CommandView } from '#contract/api/commands';
 import type { SessionView } from '#contract/api/sessions';
 import type { Alarm, DeviceDetail, DeviceSummary } from '#contract/api/fleet';
 
@@ -85,4 +86,25 @@ export function awaitingView(overrides: Partial<SessionView> & { id: string }): 
     timeline: [{ at: '2025-01-01T10:00:00.000Z', type: 'requested', detail: null }],
     ...overrides,
   });
+}
+
+/** A command as the console sees it: a ping on d1, queued, with defaults. */
+export function commandView(overrides: Partial<CommandView> & { id: string }): CommandView {
+  return {
+    deviceId: 'd1',
+    name: 'ping',
+    params: {},
+    state: 'queued',
+    createdBy: 'sam',
+    createdAt: '2025-01-01T10:00:00.000Z',
+    updatedAt: '2025-01-01T10:00:00.000Z',
+    expiresAt: '2025-01-01T10:05:00.000Z',
+    attempts: 0,
+    sessionId: null,
+    progress: null,
+    result: null,
+    error: null,
+    history: [{ state: 'queued', at: '2025-01-01T10:00:00.000Z', detail: 'by sam' }],
+    ...overrides,
+  };
 }
