@@ -166,9 +166,3 @@ export function requireTableRoutes(app: FastifyInstance, prefixes: readonly stri
     }
   });
 }
-
-/** The table route name a Fastify route serves (set by registerRoutes). */
-export function tableRouteOf(config: unknown): string | undefined {
-  const name = (config as Record<string, unknown> | undefined)?.[ROUTE_NAME];
-  return typeof name === 'string' ? name : undefined;
-}

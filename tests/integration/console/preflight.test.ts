@@ -1,14 +1,11 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ComposedConsole, composeConsole } from '../../../src/main/composition.ts';
+import { type ComposedConsole } from '../../../src/main/composition.ts';
 import { dispatchCall } from '../../../src/main/dispatch.ts';
-import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
-import { MemoryVault } from '../../../src/main/services/vault.ts';
 import type { IpcCallName, IpcError, IpcInput, IpcOutput, PreflightProgress } from '#contract/ipc';
 import { PROFILE_FORMAT, PROFILE_VERSION, type PreflightProfile, PreflightReportSchema } from '#contract/preflight';
 import { freePort } from '../../helpers/ports.ts';
-import { REPO_ROOT } from '../../helpers/processes.ts';
+import { composeTestConsole } from '../../helpers/console.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
 import {
   type LoopbackListener,
@@ -46,12 +43,8 @@ interface Console {
 }
 
 function openConsole(home: string, env: NodeJS.ProcessEnv): Console {
-  const composed = composeConsole({
+  const composed = composeTestConsole({
     home,
-    vault: new MemoryVault(),
-    launcher: new NodeProcessLauncher(join(REPO_ROOT, 'agent-sim/offline.ts')),
-    appInfo: { version: '0.0.0-test', mode: 'browser', platform: process.platform },
-    openExternal: async () => undefined,
     env,
   });
   const progress: PreflightProgress[] = [];

@@ -8,10 +8,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
-import { type ComposedConsole, composeConsole } from '../../../src/main/composition.ts';
+import { type ComposedConsole } from '../../../src/main/composition.ts';
 import { dispatchCall } from '../../../src/main/dispatch.ts';
-import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
-import { MemoryVault } from '../../../src/main/services/vault.ts';
 import { startBrowserBridge } from '../../../src/main/web.ts';
 import type { SessionView } from '#contract/api/sessions';
 import type { IpcCallName, IpcError, IpcInput, IpcOutput, TransferItem } from '#contract/ipc';
@@ -20,7 +18,7 @@ import { PARTIAL_SUFFIX, TRANSFER_CHUNK_BYTES } from '#contract/transfers';
 import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';
 import type { ApiClient } from '../../helpers/http.ts';
-import { REPO_ROOT } from '../../helpers/processes.ts';
+import { composeTestConsole } from '../../helpers/console.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -144,12 +142,8 @@ describe('the console transfer engine against the real server and agents', () =>
   const consoles: TestConsole[] = [];
 
   async function startConsole(home: string, serverUrl = ts.url): Promise<TestConsole> {
-    const composed = composeConsole({
+    const composed = composeTestConsole({
       home,
-      vault: new MemoryVault(),
-      launcher: new NodeProcessLauncher(join(REPO_ROOT, 'agent-sim/offline.ts')),
-      appInfo: { version: '0.0.0-test', mode: 'browser', platform: process.platform },
-      openExternal: async () => undefined,
       transfers: { pollMs: 500, retry: { baseMs: 100, maxMs: 1000, maxAttempts: 10 } },
     });
     const seen: TransferItem[][] = [];

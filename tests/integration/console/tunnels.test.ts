@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../../../agent-sim/fleet.ts';
-import { type ComposedConsole, composeConsole } from '../../../src/main/composition.ts';
+import { type ComposedConsole } from '../../../src/main/composition.ts';
 import { dispatchCall } from '../../../src/main/dispatch.ts';
-import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
-import { MemoryVault } from '../../../src/main/services/vault.ts';
 import type { SessionView } from '#contract/api/sessions';
 import type { TunnelView } from '#contract/api/tunnels';
 import type { IpcCallName, IpcError, IpcInput, IpcOutput, TunnelItem } from '#contract/ipc';
@@ -15,7 +13,7 @@ import type { ScopePolicies } from '#contract/sessions';
 import { type SeededDevice, createUser, seedCustomer } from '../../helpers/admin.ts';
 import { startFleet } from '../../helpers/fleet.ts';
 import type { ApiClient } from '../../helpers/http.ts';
-import { REPO_ROOT } from '../../helpers/processes.ts';
+import { composeTestConsole } from '../../helpers/console.ts';
 import { type TestServer, startTestServer, tempDir } from '../../helpers/server.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -38,12 +36,8 @@ interface TestConsole extends ComposedConsole {
 
 /** One console's main side on a test server, signed in as `username`. */
 async function startConsole(home: string, serverUrl: string, ca: string, username: string, password: string): Promise<TestConsole> {
-  const composed = composeConsole({
+  const composed = composeTestConsole({
     home,
-    vault: new MemoryVault(),
-    launcher: new NodeProcessLauncher(join(REPO_ROOT, 'agent-sim/offline.ts')),
-    appInfo: { version: '0.0.0-test', mode: 'browser', platform: process.platform },
-    openExternal: async () => undefined,
     connection: { liveBackoff: { baseMs: 100, maxMs: 500 } },
     tunnels: { redial: { baseMs: 100, maxMs: 500 }, openPollMs: 200 },
   });

@@ -4,15 +4,13 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentTransport } from '../../../agent-sim/agent/transport.ts';
-import { type ComposedConsole, composeConsole } from '../../../src/main/composition.ts';
+import { type ComposedConsole } from '../../../src/main/composition.ts';
 import { dispatchCall } from '../../../src/main/dispatch.ts';
-import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
-import { MemoryVault } from '../../../src/main/services/vault.ts';
 import { loadOrCreatePki } from '../../../server/pki/pki.ts';
 import type { SessionView } from '#contract/api/sessions';
 import type { IpcCallName, IpcError, IpcInput, IpcOutput, TunnelItem } from '#contract/ipc';
 import { type ConnectProxy, startConnectProxy } from '../../helpers/connect-proxy.ts';
-import { REPO_ROOT } from '../../helpers/processes.ts';
+import { composeTestConsole } from '../../helpers/console.ts';
 import { tempDir } from '../../helpers/server.ts';
 import { connectTunnelClient } from '../../helpers/tunnel-client.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -34,12 +32,8 @@ interface ProxiedConsole extends ComposedConsole {
 
 /** A console's main side with a manual console-wide proxy and, optionally, a profile's own proxy, signed in through them. */
 async function startProxiedConsole(home: string, world: TunnelWorld, proxies: { consoleWide: string; profile?: string }): Promise<ProxiedConsole> {
-  const composed = composeConsole({
+  const composed = composeTestConsole({
     home,
-    vault: new MemoryVault(),
-    launcher: new NodeProcessLauncher(join(REPO_ROOT, 'agent-sim/offline.ts')),
-    appInfo: { version: '0.0.0-test', mode: 'browser', platform: process.platform },
-    openExternal: async () => undefined,
     connection: { liveBackoff: { baseMs: 100, maxMs: 500 } },
     tunnels: { redial: { baseMs: 100, maxMs: 500 }, openPollMs: 200 },
   });

@@ -1,12 +1,8 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IPC_CALL_NAMES, type IpcCallName, type IpcInput } from '#contract/ipc';
-import { composeConsole } from '../../../src/main/composition.ts';
 import { dispatchCall } from '../../../src/main/dispatch.ts';
-import { NodeProcessLauncher } from '../../../src/main/services/process-launcher.ts';
-import { MemoryVault } from '../../../src/main/services/vault.ts';
-import { REPO_ROOT } from '../../helpers/processes.ts';
+import { composeTestConsole } from '../../helpers/console.ts';
 import { tempDir } from '../../helpers/server.ts';
 
 /**
@@ -15,12 +11,8 @@ import { tempDir } from '../../helpers/server.ts';
  */
 describe("the console's IPC table", () => {
   const home = tempDir('ipc-table-');
-  const composed = composeConsole({
+  const composed = composeTestConsole({
     home,
-    vault: new MemoryVault(),
-    launcher: new NodeProcessLauncher(join(REPO_ROOT, 'agent-sim/offline.ts')),
-    appInfo: { version: '0.0.0-test', mode: 'browser', platform: process.platform },
-    openExternal: async () => undefined,
   });
   afterAll(async () => {
     await composed.service.shutdown();

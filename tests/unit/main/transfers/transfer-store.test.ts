@@ -3,39 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HISTORY_KEPT, type TransferRecord, TransferRecordStore } from '../../../../src/main/services/transfers/transfer-store.ts';
+import { transferRecord } from './transfer-fixtures.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'tether-transfer-records-'));
 
+/** A running download's record under `id`, as the engine would write it. */
 function record(id: string, overrides: Partial<TransferRecord> = {}): TransferRecord {
-  return {
-    version: 1,
-    id,
-    owner: 'simulator/u1',
-    transferId: `t-${id}`,
-    deviceId: 'd1',
-    deviceSerial: 'SFX-US00001',
-    sessionId: 's1',
-    direction: 'from-device',
-    fileName: 'system.log',
-    devicePath: '/logs/system.log',
-    overwrite: false,
-    source: null,
-    uploadUrl: null,
-    saveDir: '/tmp/downloads',
-    destination: '/tmp/downloads/system.log',
-    verifiedChunks: 3,
-    finalPath: null,
-    state: 'running',
-    size: 20_000_000,
-    sha256: 'a'.repeat(64),
-    chunkSize: 4 * 1024 * 1024,
-    error: null,
-    attempts: 0,
-    createdAt: '2025-01-01T10:00:00.000Z',
-    updatedAt: '2025-01-01T10:00:00.000Z',
-    completedAt: null,
-    ...overrides,
-  };
+  return transferRecord({ id, transferId: `t-${id}`, ...overrides });
 }
 
 describe('persisted transfer records', () => {
